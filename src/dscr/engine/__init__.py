@@ -1,0 +1,1 @@
+"""Training-loop pieces every task shares: distributed setup, checkpoints, atomic files, seeding."""

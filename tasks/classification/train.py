@@ -1,0 +1,231 @@
+"""Train one classification run, dense or sparse: `dscr train --config tasks/classification/configs/X.yaml`.
+
+Reads top to bottom like torchvision's reference script: distributed init, data, model, optimizer, LR
+schedule, sparsifier, DDP, resume, then the epoch loop. Writes into `<out_dir>/<name>/`: `config.yaml` (the
+resolved config), `checkpoints/last.pt`, `metrics.json` and a dvclive log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from pathlib import Path
+
+import torch
+import yaml
+from torch import nn
+from tqdm import tqdm
+
+from dscr import dst
+from dscr.config import DscrError, to_dict
+from dscr.engine import distributed
+from dscr.engine.checkpoint import load_checkpoint, rng_state, save_checkpoint, seed_everything, set_rng_state
+from dscr.engine.io import write_json_atomic, write_text_atomic
+
+from .config import TrainConfig
+from .data import Classifier, array_loaders, folder_dataset, folder_loader
+from .datasets import get_info
+from .models import create_model
+
+
+def build_loaders(cfg: TrainConfig, world: distributed.WorldInfo, device: torch.device):
+    info = get_info(cfg.data.name)
+    if cfg.batch_size % world.world_size:
+        raise DscrError(f"batch_size {cfg.batch_size} does not split evenly over {world.world_size} processes")
+    per_rank = cfg.batch_size // world.world_size
+    common = dict(seed=cfg.seed, rank=world.rank, world_size=world.world_size)
+    if info.kind == "array":
+        return array_loaders(info, cfg.data.root, per_rank, device, augment=cfg.data.augment,
+                             train_subset=cfg.data.train_subset, test_subset=cfg.data.test_subset,
+                             eval_batch_size=cfg.data.eval_batch_size, **common)
+    train_set = folder_dataset(info, cfg.data.root, "train", cfg.data.image_size, cfg.data.augment)
+    test_set = folder_dataset(info, cfg.data.root, "val", cfg.data.image_size, "none")
+    return (folder_loader(train_set, per_rank, device, train=True, num_workers=cfg.data.num_workers, **common),
+            folder_loader(test_set, cfg.data.eval_batch_size, device, train=False,
+                          num_workers=cfg.data.num_workers, **common))
+
+
+def build_model(cfg: TrainConfig) -> Classifier:
+    info = get_info(cfg.data.name)
+    kwargs = dict(cfg.model.kwargs)
+    if info.kind == "folder" and info.image_size >= 64:
+        kwargs.setdefault("cifar_stem", False)
+    net = create_model(cfg.model.name, info.num_classes, **kwargs)
+    return Classifier(net, info.mean, info.std)
+
+
+def build_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
+    o = cfg.optim
+    if o.name == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=o.lr, momentum=o.momentum, nesterov=o.nesterov,
+                               weight_decay=o.weight_decay)
+    return torch.optim.AdamW(model.parameters(), lr=o.lr, weight_decay=o.weight_decay)
+
+
+def build_lr_schedule(cfg: TrainConfig, optimizer: torch.optim.Optimizer, steps_per_epoch: int):
+    """A per-step LambdaLR, so a run resumed mid-schedule continues on the same curve."""
+    s, total = cfg.lr_schedule, cfg.epochs * steps_per_epoch
+    warmup = s.warmup_epochs * steps_per_epoch
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return 0.01 + 0.99 * step / warmup
+        if s.name == "cosine":
+            return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
+        if s.name == "step":
+            return s.gamma ** sum(step >= m * steps_per_epoch for m in s.milestones)
+        return 1.0
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def autocast(cfg: TrainConfig, device: torch.device):
+    use_bf16 = cfg.amp == "bf16" or (cfg.amp == "auto" and device.type == "cuda")
+    return torch.autocast(device.type, dtype=torch.bfloat16) if use_bf16 else contextlib.nullcontext()
+
+
+def mixup(images: torch.Tensor, labels: torch.Tensor, alpha: float, generator: torch.Generator):
+    """Mixup (Zhang et al., 2018): returns mixed float images in [0, 1], both label sets and the weight."""
+    lam = float(torch.distributions.Beta(alpha, alpha).sample()) if alpha > 0 else 1.0
+    perm = torch.randperm(images.shape[0], generator=generator).to(images.device)
+    x = images.float() / 255.0
+    return lam * x + (1 - lam) * x[perm], labels, labels[perm], lam
+
+
+def train_one_epoch(model, criterion, optimizer, lr_schedule, sparsifier, loader, cfg, device, epoch, show):
+    model.train()
+    loss_sum = torch.zeros((), device=device)
+    seen = 0
+    mix_generator = torch.Generator().manual_seed(cfg.seed * 7919 + epoch)
+    for images, labels in tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not show, leave=False):
+        if cfg.channels_last and device.type == "cuda":
+            images = images.contiguous(memory_format=torch.channels_last)
+        with autocast(cfg, device):
+            if cfg.mixup_alpha > 0:
+                mixed, y_a, y_b, lam = mixup(images, labels, cfg.mixup_alpha, mix_generator)
+                out = model(mixed)
+                loss = lam * criterion(out, y_a) + (1 - lam) * criterion(out, y_b)
+            else:
+                loss = criterion(model(images), labels)
+        loss.backward()
+        optimizer.step()
+        sparsifier.step()
+        optimizer.zero_grad(set_to_none=True)
+        lr_schedule.step()
+        loss_sum += loss.detach() * labels.shape[0]
+        seen += labels.shape[0]
+    return (loss_sum / max(seen, 1)).item(), seen
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, loader, device: torch.device, cfg: TrainConfig | None = None) -> dict[str, float]:
+    """Top-1 accuracy (%) and mean cross-entropy over the whole test set, summed across DDP ranks."""
+    model.eval()
+    totals = torch.zeros(3, device=device, dtype=torch.float64)  # correct, loss sum, count
+    for images, labels in loader:
+        with autocast(cfg, device) if cfg else contextlib.nullcontext():
+            logits = model(images).float()
+        totals[0] += (logits.argmax(1) == labels).sum()
+        totals[1] += nn.functional.cross_entropy(logits, labels, reduction="sum")
+        totals[2] += labels.shape[0]
+    distributed.all_reduce_sum(totals)
+    correct, loss_sum, count = totals.tolist()
+    return {"accuracy": 100.0 * correct / count, "loss": loss_sum / count}
+
+
+def main(cfg: TrainConfig) -> dict:
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    world, device = distributed.init_distributed(cfg.device)
+    show = world.is_main
+    run_dir = Path(cfg.out_dir) / cfg.name
+    last_path = run_dir / "checkpoints" / "last.pt"
+    if world.is_main:
+        write_text_atomic(run_dir / "config.yaml", yaml.safe_dump(to_dict(cfg), sort_keys=False))
+
+    seed_everything(cfg.seed)
+    train_loader, test_loader = build_loaders(cfg, world, device)
+    steps_per_epoch, total_steps = len(train_loader), cfg.epochs * len(train_loader)
+    if steps_per_epoch == 0:
+        raise DscrError(f"batch_size {cfg.batch_size} is larger than the training set; lower it")
+
+    model = build_model(cfg).to(device)
+    if cfg.channels_last and device.type == "cuda":
+        model = model.to(memory_format=torch.channels_last)
+    criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
+    optimizer = build_optimizer(cfg, model)
+    lr_schedule = build_lr_schedule(cfg, optimizer, steps_per_epoch)
+
+    def first_batch_loss() -> torch.Tensor:  # SNIP scores connections on one training batch
+        images, labels = next(iter(train_loader))
+        return criterion(model(images), labels)
+
+    sparsifier = dst.create(model, optimizer, cfg.dst, total_steps, loss_closure=first_batch_loss, seed=cfg.seed)
+    train_model = model
+    if world.distributed:
+        train_model = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda"
+                                                          else None)
+
+    start_epoch, history, train_time, train_images = 0, [], 0.0, 0
+    if cfg.resume and last_path.is_file():
+        state = load_checkpoint(last_path, map_location=device)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        lr_schedule.load_state_dict(state["lr_schedule"])
+        sparsifier.load_state_dict(state["sparsifier"])
+        set_rng_state(state["rng"])
+        start_epoch, history = state["epoch"], state["history"]
+        train_time, train_images = state["train_time"], state["train_images"]
+        if show:
+            print(f"resumed {run_dir} at epoch {start_epoch}/{cfg.epochs}")
+
+    from dvclive import Live
+
+    live = Live(str(run_dir / "dvclive"), resume=start_epoch > 0, save_dvc_exp=False, dvcyaml=None) \
+        if world.is_main else None
+    for epoch in range(start_epoch, cfg.epochs):
+        train_loader.set_epoch(epoch)
+        t0 = time.perf_counter()
+        train_loss, seen = train_one_epoch(train_model, criterion, optimizer, lr_schedule, sparsifier,
+                                           train_loader, cfg, device, epoch, show)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        train_time += time.perf_counter() - t0
+        train_images += seen * world.world_size
+        test = evaluate(model, test_loader, device, cfg)
+        densities = sparsifier.densities()
+        record = {"epoch": epoch + 1, "step": (epoch + 1) * steps_per_epoch, "train_loss": train_loss,
+                  "test_accuracy": test["accuracy"], "test_loss": test["loss"],
+                  "lr": optimizer.param_groups[0]["lr"], "density": densities["global"]}
+        history.append(record)
+        if world.is_main:
+            for key in ("train_loss", "test_accuracy", "test_loss", "lr", "density"):
+                live.log_metric(key, record[key])
+            live.next_step()
+            state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                     "lr_schedule": lr_schedule.state_dict(), "sparsifier": sparsifier.state_dict(),
+                     "rng": rng_state(), "epoch": epoch + 1, "step": record["step"], "history": history,
+                     "train_time": train_time, "train_images": train_images, "config": to_dict(cfg)}
+            save_checkpoint(last_path, state)
+            if cfg.keep_every and (epoch + 1) % cfg.keep_every == 0:
+                save_checkpoint(run_dir / "checkpoints" / f"epoch_{epoch + 1}.pt", state)
+            print(f"epoch {epoch + 1}/{cfg.epochs}  loss {train_loss:.4f}  test acc {test['accuracy']:.2f}%  "
+                  f"density {densities['global']:.4f}", flush=True)
+        if cfg.halt_after_epochs and epoch + 1 >= cfg.halt_after_epochs and epoch + 1 < cfg.epochs:
+            distributed.barrier()
+            return {"halted_at_epoch": epoch + 1}
+
+    final = history[-1]
+    metrics = {"name": cfg.name, "epochs": cfg.epochs, "steps": total_steps,
+               "test_accuracy": final["test_accuracy"], "test_loss": final["test_loss"],
+               "density": sparsifier.densities(), "algorithm": cfg.dst.algorithm, "sparsity": cfg.dst.sparsity,
+               "wall_time_s": train_time, "images_per_s": train_images / max(train_time, 1e-9),
+               "history": history, "mask_updates": getattr(sparsifier, "update_log", [])}
+    if world.is_main:
+        write_json_atomic(run_dir / "metrics.json", metrics)
+        live.end()
+        print(f"{cfg.name}: clean test accuracy {final['test_accuracy']:.2f}% after {cfg.epochs} epochs "
+              f"({metrics['images_per_s']:.0f} img/s, density {metrics['density']['global']:.3f}) -> {run_dir}")
+    distributed.barrier()
+    return metrics
