@@ -82,6 +82,11 @@ ARCHIVES: dict[str, list[Archive]] = {
                         "e6c912096011e98ed4169857b536a58437175bed150b973dcecf3390012378d3"),
                 Archive("cifar-10-python.tar.gz", "md5", "c58f30108f718f92721af3b95e74349a")],
     "cifar100": [Archive("cifar-100-python.tar.gz", "md5", "eb9058c3a382ffc7106e4002c42a8d85")],
+    # The four official gzip files of Fashion-MNIST (Xiao et al., 2017), as torchvision lists them.
+    "fashionmnist": [Archive("train-images-idx3-ubyte.gz", "md5", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
+                     Archive("train-labels-idx1-ubyte.gz", "md5", "25c81989df183df01b3e8a0aad5dffbe"),
+                     Archive("t10k-images-idx3-ubyte.gz", "md5", "bef4ecab320f06d8554ea6380940ec79"),
+                     Archive("t10k-labels-idx1-ubyte.gz", "md5", "bb300cfdad3c16e7a12a480ee83cd310")],
 }
 
 
@@ -143,17 +148,33 @@ def _read_cifar_pickles(tar: tarfile.TarFile, name: str) -> dict[str, tuple[np.n
     return out
 
 
-def _download(name: str, dest: Path) -> Path:
-    """Official download through torchvision (needs internet); returns the archive path."""
-    from torchvision.datasets import CIFAR10, CIFAR100
+def _read_idx_gz(folder: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Fashion-MNIST's idx files: a 16-byte (images) or 8-byte (labels) header, then uint8 data."""
+    import gzip
 
-    cls = {"cifar10": CIFAR10, "cifar100": CIFAR100}[name]
+    def read(name: str, offset: int) -> np.ndarray:
+        with gzip.open(folder / name, "rb") as f:
+            return np.frombuffer(f.read(), dtype=np.uint8, offset=offset)
+
+    out = {}
+    for split, prefix in (("train", "train"), ("test", "t10k")):
+        labels = read(f"{prefix}-labels-idx1-ubyte.gz", 8).astype(np.int64)
+        images = read(f"{prefix}-images-idx3-ubyte.gz", 16).reshape(len(labels), 28, 28, 1)
+        out[split] = (images.copy(), labels)
+    return out
+
+
+def _download(name: str, dest: Path) -> Path:
+    """Official download through torchvision (needs internet); returns the folder holding the archive(s)."""
+    from torchvision.datasets import CIFAR10, CIFAR100, FashionMNIST
+
+    cls = {"cifar10": CIFAR10, "cifar100": CIFAR100, "fashionmnist": FashionMNIST}[name]
     try:
         cls(root=str(dest), train=True, download=True)
     except Exception as exc:  # urllib errors vary by platform
         raise DscrError(f"could not download {name} ({exc.__class__.__name__}: {exc}); offline? set "
                         f"DSCR_DATA_MIRROR to a folder holding {ARCHIVES[name][0].filename}") from None
-    return dest / cls.filename
+    return dest / "FashionMNIST" / "raw" if name == "fashionmnist" else dest
 
 
 def materialise(name: str, root: str | Path = "data", mirror: str | Path | None = None) -> Path:
@@ -173,24 +194,24 @@ def materialise(name: str, root: str | Path = "data", mirror: str | Path | None 
     mirror = mirror if mirror is not None else os.environ.get("DSCR_DATA_MIRROR")
     with tempfile.TemporaryDirectory(dir=root, prefix=f".{name}.tmp-") as tmp:
         tmp = Path(tmp)
-        archive_path, archive = None, None
-        if mirror:
-            for candidate in ARCHIVES[name]:
-                if (Path(mirror) / candidate.filename).is_file():
-                    archive_path, archive = Path(mirror) / candidate.filename, candidate
-                    break
-            if archive_path is None:
-                raise DscrError(f"DSCR_DATA_MIRROR={mirror} holds none of "
-                                f"{', '.join(a.filename for a in ARCHIVES[name])}")
-        else:
-            archive_path = _download(name, tmp)
-            archive = next(a for a in ARCHIVES[name] if a.filename == archive_path.name)
-        verify(archive_path, archive)
+        folder = Path(mirror) if mirror else _download(name, tmp)
+        present = [a for a in ARCHIVES[name] if (folder / a.filename).is_file()]
+        if not present:
+            raise DscrError(f"{folder} holds none of {', '.join(a.filename for a in ARCHIVES[name])}")
+        archive_path = folder / present[0].filename
         try:
-            with tarfile.open(archive_path) as tar:
-                splits = (_read_jpeg_folders(tar) if archive.filename.endswith("jpeg.tar.gz")
-                          else _read_cifar_pickles(tar, name))
-        except (tarfile.TarError, OSError, EOFError, StopIteration) as exc:
+            if name == "fashionmnist":
+                for archive in ARCHIVES[name]:  # all four files are needed
+                    if not (folder / archive.filename).is_file():
+                        raise DscrError(f"{folder} lacks {archive.filename}")
+                    verify(folder / archive.filename, archive)
+                splits = _read_idx_gz(folder)
+            else:
+                verify(archive_path, present[0])
+                with tarfile.open(archive_path) as tar:
+                    splits = (_read_jpeg_folders(tar) if present[0].filename.endswith("jpeg.tar.gz")
+                              else _read_cifar_pickles(tar, name))
+        except (tarfile.TarError, OSError, EOFError, StopIteration, ValueError) as exc:
             raise DscrError(f"archive {archive_path} could not be read ({exc})") from None
         out = tmp / "out"
         out.mkdir()

@@ -98,7 +98,7 @@ def train_one_epoch(model, criterion, optimizer, lr_schedule, sparsifier, loader
     loss_sum = torch.zeros((), device=device)
     seen = 0
     mix_generator = torch.Generator().manual_seed(cfg.seed * 7919 + epoch)
-    for images, labels in tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not show, leave=False):
+    for images, labels in tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=None if show else True, leave=False):
         if cfg.channels_last and device.type == "cuda":
             images = images.contiguous(memory_format=torch.channels_last)
         with autocast(cfg, device):
@@ -135,6 +135,12 @@ def evaluate(model: nn.Module, loader, device: torch.device, cfg: TrainConfig | 
 
 
 def main(cfg: TrainConfig) -> dict:
+    """Train the run `cfg` describes; returns its metrics (what metrics.json holds)."""
+    return fit(cfg)[1]
+
+
+def fit(cfg: TrainConfig) -> tuple[nn.Module, dict]:
+    """Train and return (the unwrapped model as this process ended it, the metrics)."""
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     world, device = distributed.init_distributed(cfg.device)
@@ -189,6 +195,7 @@ def main(cfg: TrainConfig) -> dict:
         t0 = time.perf_counter()
         train_loss, seen = train_one_epoch(train_model, criterion, optimizer, lr_schedule, sparsifier,
                                            train_loader, cfg, device, epoch, show)
+        distributed.average_buffers(model)
         if device.type == "cuda":
             torch.cuda.synchronize()
         train_time += time.perf_counter() - t0
@@ -214,7 +221,7 @@ def main(cfg: TrainConfig) -> dict:
                   f"density {densities['global']:.4f}", flush=True)
         if cfg.halt_after_epochs and epoch + 1 >= cfg.halt_after_epochs and epoch + 1 < cfg.epochs:
             distributed.barrier()
-            return {"halted_at_epoch": epoch + 1}
+            return model, {"halted_at_epoch": epoch + 1}
 
     final = history[-1]
     metrics = {"name": cfg.name, "epochs": cfg.epochs, "steps": total_steps,
@@ -228,4 +235,4 @@ def main(cfg: TrainConfig) -> dict:
         print(f"{cfg.name}: clean test accuracy {final['test_accuracy']:.2f}% after {cfg.epochs} epochs "
               f"({metrics['images_per_s']:.0f} img/s, density {metrics['density']['global']:.3f}) -> {run_dir}")
     distributed.barrier()
-    return metrics
+    return model, metrics

@@ -8,7 +8,7 @@ def add_parser(subparsers):
                               description="Materialise a dataset into <root>/<name>/ from the folder in "
                               "DSCR_DATA_MIRROR (or --mirror) when set, else from the official download. "
                               "Archives are checksum-verified; a failed run leaves nothing half-written.")
-    p.add_argument("name", help="cifar10 or cifar100")
+    p.add_argument("name", help="cifar10, cifar100 or fashionmnist")
     p.add_argument("--root", default="data")
     p.add_argument("--mirror", default=None, help="folder holding the archive (default: $DSCR_DATA_MIRROR)")
     return p

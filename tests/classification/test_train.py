@@ -1,0 +1,84 @@
+"""End-to-end training on a real CIFAR-10 subset: outputs, exact resume, DDP, one-line errors."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from dscr.config import load_config
+from dscr.engine.checkpoint import load_checkpoint
+from tasks.classification import train
+from tasks.classification.config import TrainConfig
+
+TINY = ["epochs=3", "batch_size=32", "data.train_subset=256", "data.test_subset=128", "model.kwargs={width: 8}",
+        "data.eval_batch_size=64", "threads=1"]
+
+
+def tiny_config(repo_root, data_root, out_dir, *extra):
+    return load_config(TrainConfig, repo_root / "tasks/classification/configs/smoke.yaml",
+                       TINY + [f"data.root={data_root}", f"out_dir={out_dir}", *extra])
+
+
+def test_run_writes_config_checkpoint_metrics_and_dvclive(repo_root, cifar10_root, tmp_path):
+    metrics = train.main(tiny_config(repo_root, cifar10_root, tmp_path, "name=a"))
+    run = tmp_path / "a"
+    assert (run / "config.yaml").is_file() and (run / "dvclive").is_dir()
+    saved = json.loads((run / "metrics.json").read_text())
+    assert saved["test_accuracy"] == metrics["test_accuracy"] and len(saved["history"]) == 3
+    assert saved["images_per_s"] > 0 and saved["wall_time_s"] > 0
+    state = load_checkpoint(run / "checkpoints/last.pt")
+    assert {"model", "optimizer", "lr_schedule", "sparsifier", "rng", "epoch", "step"} <= set(state)
+    assert state["epoch"] == 3 and state["step"] == 3 * (256 // 32)
+    assert not list(run.rglob("*.tmp"))
+
+
+def test_resumed_run_equals_uninterrupted(repo_root, cifar10_root, tmp_path):
+    full = train.main(tiny_config(repo_root, cifar10_root, tmp_path, "name=full"))
+    halted = train.main(tiny_config(repo_root, cifar10_root, tmp_path, "name=cut", "halt_after_epochs=1"))
+    assert halted == {"halted_at_epoch": 1}
+    resumed = train.main(tiny_config(repo_root, cifar10_root, tmp_path, "name=cut", "resume=true"))
+    a = load_checkpoint(tmp_path / "full/checkpoints/last.pt")["model"]
+    b = load_checkpoint(tmp_path / "cut/checkpoints/last.pt")["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    strip = lambda h: [{k: v for k, v in r.items()} for r in h]  # noqa: E731
+    assert strip(full["history"]) == strip(resumed["history"])
+
+
+def test_ddp_two_processes_end_with_identical_weights(repo_root, cifar10_root, tmp_path):
+    worker = repo_root / "tests/classification/ddp_worker.py"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
+           str(worker), str(repo_root), str(cifar10_root), str(tmp_path)]
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
+    assert result.returncode == 0, result.stderr[-3000:]
+    w0, w1 = (torch.load(tmp_path / f"rank{r}.pt") for r in range(2))
+    assert all(torch.equal(w0[k], w1[k]) for k in w0)
+    assert (tmp_path / "ddp/metrics.json").is_file()
+
+
+def run_cli(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "dscr", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=120)
+
+
+@pytest.mark.parametrize("override, message", [
+    ("optim.lrr=0.1", "unknown config key 'optim.lrr'; allowed: lr, momentum, name, nesterov, weight_decay"),
+    ("epochs=ten", "config key 'epochs' must be an integer, got 'ten'"),
+    ("model.name=vgg19", "config key 'model.name' is 'vgg19'; allowed: deit_base,"),
+    ("data.root=/nonexistent", "data missing: /nonexistent/cifar10/train_images.npy not found"),
+    ("dst.sparsity=1.2", "sparsity: 1.2 is impossible"),
+])
+def test_bad_input_gives_one_line_and_exit_2(repo_root, tmp_path, override, message):
+    result = run_cli("train", "--config", str(repo_root / "tasks/classification/configs/smoke.yaml"), override,
+                     f"out_dir={tmp_path}", cwd=repo_root)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.stderr
+
+
+def test_unknown_dataset_for_data_command(repo_root):
+    result = run_cli("data", "mnist", cwd=repo_root)
+    assert result.returncode == 2 and "unknown dataset 'mnist'; allowed: cifar10" in result.stderr
