@@ -41,10 +41,16 @@ class Classifier(nn.Module):
 
 
 def subset_indices(n: int, size: int, seed: int = 0) -> np.ndarray:
-    """A fixed, class-agnostic subset: the first `size` items of a seeded permutation (all when size <= 0)."""
+    """A fixed training subset: the first `size` items of a seeded permutation, sorted (all when size <= 0)."""
     if size <= 0 or size >= n:
         return np.arange(n)
     return np.sort(np.random.default_rng(seed).permutation(n)[:size])
+
+
+def first(n: int, size: int) -> np.ndarray:
+    """Test subsets are the first `size` items, as `dscr corrupt --limit` writes them (the stored order is
+    already class-mixed)."""
+    return np.arange(n if size <= 0 else min(size, n))
 
 
 class DeviceArrayLoader:
@@ -114,7 +120,7 @@ def array_loaders(info: DatasetInfo, root: str, batch_size: int, device: torch.d
                   eval_batch_size: int = 500) -> tuple[DeviceArrayLoader, DeviceArrayLoader]:
     train_x, train_y = load_arrays(info.name, root, "train")
     test_x, test_y = load_arrays(info.name, root, "test")
-    tr, te = subset_indices(len(train_y), train_subset), subset_indices(len(test_y), test_subset)
+    tr, te = subset_indices(len(train_y), train_subset), first(len(test_y), test_subset)
     if train_x.ndim == 3:  # grey images stored N x H x W
         train_x, test_x = train_x[..., None], test_x[..., None]
     train = DeviceArrayLoader(train_x[tr], train_y[tr], batch_size, device, train=True, augment=augment,

@@ -125,7 +125,10 @@ def _read_jpeg_folders(tar: tarfile.TarFile) -> dict[str, tuple[np.ndarray, np.n
                 with Image.open(io.BytesIO(tar.extractfile(m).read())) as img:
                     images.append(np.asarray(img.convert("RGB")))
                 labels.append(label)
-        out[split] = (np.stack(images), np.asarray(labels, dtype=np.int64))
+        # Folders list images class by class; store them in a fixed mixed order (as the official pickles
+        # are), so that "the first N test images" is a class-balanced subset everywhere (--limit, test_subset).
+        order = np.random.default_rng(0).permutation(len(labels))
+        out[split] = (np.stack(images)[order], np.asarray(labels, dtype=np.int64)[order])
     return out
 
 

@@ -134,6 +134,18 @@ def evaluate(model: nn.Module, loader, device: torch.device, cfg: TrainConfig | 
     return {"accuracy": 100.0 * correct / count, "loss": loss_sum / count}
 
 
+def open_live(path: Path, resume: bool):
+    """A dvclive logger, or None where dvclive cannot start (it fails in a git repository without commits,
+    raising an error it does not catch itself); metrics.json holds the same history either way."""
+    from dvclive import Live
+
+    try:
+        return Live(str(path), resume=resume, save_dvc_exp=False, dvcyaml=None)
+    except Exception as exc:  # scmrepo's SCMError and relatives: not importable without dvc internals
+        print(f"dvclive disabled ({exc.__class__.__name__}: {exc}); metrics.json keeps the history")
+        return None
+
+
 def main(cfg: TrainConfig) -> dict:
     """Train the run `cfg` describes; returns its metrics (what metrics.json holds)."""
     return fit(cfg)[1]
@@ -186,10 +198,7 @@ def fit(cfg: TrainConfig) -> tuple[nn.Module, dict]:
         if show:
             print(f"resumed {run_dir} at epoch {start_epoch}/{cfg.epochs}")
 
-    from dvclive import Live
-
-    live = Live(str(run_dir / "dvclive"), resume=start_epoch > 0, save_dvc_exp=False, dvcyaml=None) \
-        if world.is_main else None
+    live = open_live(run_dir / "dvclive", resume=start_epoch > 0) if world.is_main else None
     for epoch in range(start_epoch, cfg.epochs):
         train_loader.set_epoch(epoch)
         t0 = time.perf_counter()
@@ -207,9 +216,10 @@ def fit(cfg: TrainConfig) -> tuple[nn.Module, dict]:
                   "lr": optimizer.param_groups[0]["lr"], "density": densities["global"]}
         history.append(record)
         if world.is_main:
-            for key in ("train_loss", "test_accuracy", "test_loss", "lr", "density"):
-                live.log_metric(key, record[key])
-            live.next_step()
+            if live:
+                for key in ("train_loss", "test_accuracy", "test_loss", "lr", "density"):
+                    live.log_metric(key, record[key])
+                live.next_step()
             state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                      "lr_schedule": lr_schedule.state_dict(), "sparsifier": sparsifier.state_dict(),
                      "rng": rng_state(), "epoch": epoch + 1, "step": record["step"], "history": history,
@@ -231,7 +241,8 @@ def fit(cfg: TrainConfig) -> tuple[nn.Module, dict]:
                "history": history, "mask_updates": getattr(sparsifier, "update_log", [])}
     if world.is_main:
         write_json_atomic(run_dir / "metrics.json", metrics)
-        live.end()
+        if live:
+            live.end()
         print(f"{cfg.name}: clean test accuracy {final['test_accuracy']:.2f}% after {cfg.epochs} epochs "
               f"({metrics['images_per_s']:.0f} img/s, density {metrics['density']['global']:.3f}) -> {run_dir}")
     distributed.barrier()

@@ -15,6 +15,7 @@ def write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
+    os.chmod(tmp, 0o644)  # mkstemp creates 0600; results are meant to be read by others
     try:
         write(Path(tmp))
         os.replace(tmp, path)

@@ -1,0 +1,97 @@
+"""Accuracy of one or several models on a test set, clean and under every corruption x severity of a suite.
+
+Models are given as `predict(images_uint8) -> logits` callables, so the sweep knows nothing about tasks.
+Each test batch is corrupted once per (corruption, severity) and scored by every model, so comparing five
+models costs one corruption pass. Randomness comes from `dscr.corrupt.batch_generator(seed, corruption,
+severity, batch_index)`, the same generator `dscr corrupt` uses when writing a suite to disk.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from dscr.corrupt import Suite, batch_generator
+
+Predict = Callable[[torch.Tensor], torch.Tensor]
+Batches = Sequence[tuple[torch.Tensor, torch.Tensor]]
+
+
+@torch.no_grad()
+def _score(predicts: dict[str, Predict], batches: Iterable[tuple[torch.Tensor, torch.Tensor]]) -> dict[str, float]:
+    correct = {name: 0 for name in predicts}
+    count = 0
+    for images, labels in batches:
+        for name, predict in predicts.items():
+            correct[name] += int((predict(images).argmax(1) == labels).sum())
+        count += labels.shape[0]
+    return {name: 100.0 * c / max(count, 1) for name, c in correct.items()}
+
+
+def clean_accuracy(predicts: dict[str, Predict], batches: Batches) -> dict[str, float]:
+    return _score(predicts, batches)
+
+
+def corruption_sweep(predicts: dict[str, Predict], batches: Batches, suite: Suite, *, seed: int = 0,
+                     corruptions: Sequence[str] | None = None, severities: Sequence[int] | None = None,
+                     progress: bool = True) -> dict[str, dict[str, dict[str, float]]]:
+    """On-the-fly sweep: returns {model: {corruption: {severity: accuracy %}}}.
+
+    Args:
+        predicts: model name -> callable mapping a uint8 (N, C, H, W) batch to logits.
+        batches: the clean test batches (uint8 images, labels), already on the models' device.
+        suite: the corruption suite; `corruptions` / `severities` select a part of it.
+        seed: the corruption seed (same seed, same corrupted test set).
+    """
+    corruptions = list(corruptions or suite.corruptions)
+    severities = list(severities or suite.severities)
+    results: dict[str, dict[str, dict[str, float]]] = {name: {c: {} for c in corruptions} for name in predicts}
+    cells = [(c, s) for c in corruptions for s in severities]
+    for corruption, severity in tqdm(cells, desc=f"{suite.name}", disable=None if progress else True):
+        def corrupted():
+            for b, (images, labels) in enumerate(batches):
+                g = batch_generator(seed, corruption, severity, b, images.device)
+                yield suite.apply(corruption, images, severity, g), labels
+        for name, acc in _score(predicts, corrupted()).items():
+            results[name][corruption][str(severity)] = acc
+    return results
+
+
+def npy_sweep(predicts: dict[str, Predict], folder: str | Path, corruptions: Sequence[str],
+              device: torch.device, batch_size: int = 500, progress: bool = True) -> dict:
+    """Sweep over a CIFAR-C style folder: `<corruption>.npy` (severities stacked, N*5 x H x W x C) and
+    `labels.npy` (N or N*5 labels)."""
+    folder = Path(folder)
+    labels_all = np.load(folder / "labels.npy")
+    results: dict = {name: {} for name in predicts}
+    for corruption in tqdm(corruptions, desc=folder.name, disable=None if progress else True):
+        images_all = np.load(folder / f"{corruption}.npy", mmap_mode="r")
+        n = len(labels_all) if len(labels_all) * 5 == len(images_all) else len(labels_all) // 5
+        for severity in range(1, len(images_all) // n + 1):
+            part = slice((severity - 1) * n, severity * n)
+            labels = torch.from_numpy(np.asarray(labels_all[:n] if len(labels_all) == n else labels_all[part]))
+
+            def batches():
+                for i in range(0, n, batch_size):
+                    x = torch.from_numpy(np.ascontiguousarray(images_all[part][i:i + batch_size]))
+                    yield x.permute(0, 3, 1, 2).to(device), labels[i:i + batch_size].to(device)
+            for name, acc in _score(predicts, batches()).items():
+                results[name].setdefault(corruption, {})[str(severity)] = acc
+    return results
+
+
+def folder_sweep(predicts: dict[str, Predict], folder: str | Path, make_loader: Callable[[Path], Iterable],
+                 corruptions: Sequence[str], severities: Sequence[int], progress: bool = True) -> dict:
+    """Sweep over an ImageNet-C style folder `<corruption>/<severity>/<class>/*`; `make_loader(path)` yields
+    (uint8 images, labels) batches on the device for one class-folder tree."""
+    folder = Path(folder)
+    results: dict = {name: {} for name in predicts}
+    cells = [(c, s) for c in corruptions for s in severities]
+    for corruption, severity in tqdm(cells, desc=folder.name, disable=None if progress else True):
+        for name, acc in _score(predicts, make_loader(folder / corruption / str(severity))).items():
+            results[name].setdefault(corruption, {})[str(severity)] = acc
+    return results

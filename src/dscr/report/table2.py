@@ -1,0 +1,101 @@
+"""Table 2: robustness accuracy of Dense vs DST per scenario x suite, mean ± std over seeds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .paper import DISPLAY, TABLE2
+from .tables import MISSING, fmt, mean_std, read_json, save_figure, write_table
+
+
+def collect(runs_root: Path, scenario: str, suite: str, algorithm: str, tag: str = "") -> list[dict]:
+    """Result files of every seed of one cell (run folders `<algorithm><tag>-seed<N>`)."""
+    results = []
+    for run in sorted((runs_root / scenario).glob(f"{algorithm}{tag}-seed*")):
+        r = read_json(run / "robustness" / f"{suite}.json")
+        if r is not None:
+            results.append(r)
+    return results
+
+
+def build(runs_root: str | Path, rows: list[dict], algorithms: list[str]) -> list[dict]:
+    """One record per (scenario, suite) row: per algorithm mean/std of clean and robustness accuracy."""
+    runs_root = Path(runs_root)
+    table = []
+    for row in rows:
+        record = {"scenario": row["scenario"], "suite": row["suite"], "cells": {}}
+        for algo in algorithms:
+            results = [r for r in collect(runs_root, row["scenario"], row["suite"], algo)
+                       if r.get("status") != MISSING]
+            record["cells"][algo] = {
+                "n": len(results),
+                "robustness": mean_std([r["robustness_accuracy"] for r in results]),
+                "clean": mean_std([r["clean_accuracy"] for r in results]),
+                "sparsity": results[0].get("sparsity") if results else None,
+                "seeds": [r.get("seed_run") for r in results],
+            }
+        record["paper"] = TABLE2.get((row["scenario"], row["suite"]), {})
+        table.append(record)
+    return table
+
+
+def render(table: list[dict], algorithms: list[str], out_dir: str | Path, *, stem: str = "table2",
+           title: str = "Table 2: robustness accuracy (%)", notes: list[str] | None = None) -> list[Path]:
+    """Write `<stem>.{md,csv,json,png}`: best mean per row in bold, the paper's number and our gap beside."""
+    out_dir = Path(out_dir)
+    columns = ["scenario", "suite", "sparsity"] + [DISPLAY.get(a, a) for a in algorithms]
+    rows = []
+    for rec in table:
+        means = {a: c["robustness"][0] for a, c in rec["cells"].items() if c["robustness"]}
+        best = max(means, key=means.get) if len(means) > 1 else None
+        sparsities = {c["sparsity"] for c in rec["cells"].values() if c["sparsity"]}
+        row = {"scenario": rec["scenario"], "suite": rec["suite"],
+               "sparsity": ", ".join(f"{s:g}" for s in sorted(sparsities)) or "-"}
+        for algo in algorithms:
+            cell = rec["cells"][algo]
+            text = fmt(cell["robustness"])
+            if algo == best:
+                text = f"**{text}**"
+            if algo in rec["paper"] and cell["robustness"]:
+                text += f" (paper {rec['paper'][algo]:.2f}, Δ {cell['robustness'][0] - rec['paper'][algo]:+.2f})"
+            elif algo in rec["paper"]:
+                text += f" (paper {rec['paper'][algo]:.2f})"
+            row[DISPLAY.get(algo, algo)] = text
+        if "best_dst" in rec["paper"]:
+            row["suite"] += f" (paper best DST {rec['paper']['best_dst']:.2f})"
+        rows.append(row)
+    paths = write_table(out_dir / stem, columns, rows, title=title, notes=notes, data=table)
+    paths.append(plot(table, algorithms, out_dir / f"{stem}.png", title))
+    return paths
+
+
+def plot(table: list[dict], algorithms: list[str], path: Path, title: str) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(max(6, 1.3 * len(table)), 4))
+    width = 0.8 / len(algorithms)
+    for i, algo in enumerate(algorithms):
+        xs, ys, es = [], [], []
+        for j, rec in enumerate(table):
+            stat = rec["cells"][algo]["robustness"]
+            if stat:
+                xs.append(j + i * width), ys.append(stat[0]), es.append(stat[1])
+        ax.bar(xs, ys, width, yerr=es, label=DISPLAY.get(algo, algo), capsize=2)
+        paper = [(j + i * width, rec["paper"][algo]) for j, rec in enumerate(table) if algo in rec["paper"]]
+        if paper:
+            ax.scatter(*zip(*paper), marker="x", color="black", zorder=3,
+                       label="paper" if i == 0 else None)
+    ax.set_xticks([j + 0.4 - width / 2 for j in range(len(table))])
+    ax.set_xticklabels([f"{r['scenario']}\n{r['suite']}" for r in table], fontsize=7, rotation=30, ha="right")
+    ax.set_ylabel("robustness accuracy (%)")
+    ax.set_title(title, fontsize=9)
+    missing = [f"{r['scenario']}/{r['suite']}" for r in table if not any(c["n"] for c in r["cells"].values())]
+    if missing:
+        ax.text(0.01, 0.98, "data missing: " + ", ".join(missing), transform=ax.transAxes, fontsize=6, va="top")
+    ax.legend(fontsize=7, ncol=3)
+    path = save_figure(fig, path)
+    plt.close(fig)
+    return path
