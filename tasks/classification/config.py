@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from dscr.dst import DSTConfig
+from dscr.engine.optim import LRScheduleConfig, OptimConfig
 
 
 @dataclass
@@ -24,23 +25,6 @@ class DataConfig:
 class ModelConfig:
     name: str = "resnet_tiny"  # see tasks/classification/models.py (`dscr train --help` lists them)
     kwargs: dict[str, Any] = field(default_factory=dict)  # passed to the model builder (e.g. width)
-
-
-@dataclass
-class OptimConfig:
-    name: Literal["sgd", "adamw"] = "sgd"
-    lr: float = 0.1
-    momentum: float = 0.9      # SGD only
-    nesterov: bool = False
-    weight_decay: float = 5e-4
-
-
-@dataclass
-class LRScheduleConfig:
-    name: Literal["cosine", "step", "constant"] = "cosine"
-    milestones: list[int] = field(default_factory=list)  # step: epochs at which the LR is multiplied by gamma
-    gamma: float = 0.1
-    warmup_epochs: int = 0     # linear warm-up from lr/100, counted in epochs, done per step
 
 
 @dataclass

@@ -7,7 +7,6 @@ Several runs evaluated together share one corruption pass.
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +17,7 @@ from dscr import corrupt
 from dscr.config import DscrError, from_dict
 from dscr.engine.checkpoint import load_checkpoint
 from dscr.engine.io import write_json_atomic
+from dscr.engine.optim import autocast
 from dscr.eval import clean_accuracy, corruption_sweep, folder_sweep, mce, npy_sweep, summarize
 
 from .config import TrainConfig
@@ -44,8 +44,7 @@ def load_run(run_dir: str | Path, device: torch.device) -> tuple[torch.nn.Module
 
 def predictor(model: torch.nn.Module, device: torch.device):
     def predict(images: torch.Tensor) -> torch.Tensor:
-        ctx = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else contextlib.nullcontext()
-        with torch.no_grad(), ctx:
+        with torch.no_grad(), autocast("auto", device):
             return model(images).float()
     return predict
 

@@ -7,8 +7,6 @@ resolved config), `checkpoints/last.pt`, `metrics.json` and a dvclive log.
 
 from __future__ import annotations
 
-import contextlib
-import math
 import time
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from dscr.config import DscrError, to_dict
 from dscr.engine import distributed
 from dscr.engine.checkpoint import load_checkpoint, rng_state, save_checkpoint, seed_everything, set_rng_state
 from dscr.engine.io import write_json_atomic, write_text_atomic
+from dscr.engine.optim import autocast, build_lr_schedule, build_optimizer
 
 from .config import TrainConfig
 from .data import Classifier, array_loaders, folder_dataset, folder_loader
@@ -55,36 +54,6 @@ def build_model(cfg: TrainConfig) -> Classifier:
     return Classifier(net, info.mean, info.std)
 
 
-def build_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
-    o = cfg.optim
-    if o.name == "sgd":
-        return torch.optim.SGD(model.parameters(), lr=o.lr, momentum=o.momentum, nesterov=o.nesterov,
-                               weight_decay=o.weight_decay)
-    return torch.optim.AdamW(model.parameters(), lr=o.lr, weight_decay=o.weight_decay)
-
-
-def build_lr_schedule(cfg: TrainConfig, optimizer: torch.optim.Optimizer, steps_per_epoch: int):
-    """A per-step LambdaLR, so a run resumed mid-schedule continues on the same curve."""
-    s, total = cfg.lr_schedule, cfg.epochs * steps_per_epoch
-    warmup = s.warmup_epochs * steps_per_epoch
-
-    def factor(step: int) -> float:
-        if step < warmup:
-            return 0.01 + 0.99 * step / warmup
-        if s.name == "cosine":
-            return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
-        if s.name == "step":
-            return s.gamma ** sum(step >= m * steps_per_epoch for m in s.milestones)
-        return 1.0
-
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
-
-
-def autocast(cfg: TrainConfig, device: torch.device):
-    use_bf16 = cfg.amp == "bf16" or (cfg.amp == "auto" and device.type == "cuda")
-    return torch.autocast(device.type, dtype=torch.bfloat16) if use_bf16 else contextlib.nullcontext()
-
-
 def mixup(images: torch.Tensor, labels: torch.Tensor, alpha: float, generator: torch.Generator):
     """Mixup (Zhang et al., 2018): returns mixed float images in [0, 1], both label sets and the weight."""
     lam = float(torch.distributions.Beta(alpha, alpha).sample()) if alpha > 0 else 1.0
@@ -101,7 +70,7 @@ def train_one_epoch(model, criterion, optimizer, lr_schedule, sparsifier, loader
     for images, labels in tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=None if show else True, leave=False):
         if cfg.channels_last and device.type == "cuda":
             images = images.contiguous(memory_format=torch.channels_last)
-        with autocast(cfg, device):
+        with autocast(cfg.amp, device):
             if cfg.mixup_alpha > 0:
                 mixed, y_a, y_b, lam = mixup(images, labels, cfg.mixup_alpha, mix_generator)
                 out = model(mixed)
@@ -124,7 +93,7 @@ def evaluate(model: nn.Module, loader, device: torch.device, cfg: TrainConfig | 
     model.eval()
     totals = torch.zeros(3, device=device, dtype=torch.float64)  # correct, loss sum, count
     for images, labels in loader:
-        with autocast(cfg, device) if cfg else contextlib.nullcontext():
+        with autocast(cfg.amp if cfg else "off", device):
             logits = model(images).float()
         totals[0] += (logits.argmax(1) == labels).sum()
         totals[1] += nn.functional.cross_entropy(logits, labels, reduction="sum")
@@ -172,8 +141,8 @@ def fit(cfg: TrainConfig) -> tuple[nn.Module, dict]:
     if cfg.channels_last and device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
     criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
-    optimizer = build_optimizer(cfg, model)
-    lr_schedule = build_lr_schedule(cfg, optimizer, steps_per_epoch)
+    optimizer = build_optimizer(cfg.optim, model)
+    lr_schedule = build_lr_schedule(cfg.lr_schedule, optimizer, steps_per_epoch, cfg.epochs)
 
     def first_batch_loss() -> torch.Tensor:  # SNIP scores connections on one training batch
         images, labels = next(iter(train_loader))

@@ -77,7 +77,7 @@ def npy_sweep(predicts: dict[str, Predict], folder: str | Path, corruptions: Seq
 
             def batches():
                 for i in range(0, n, batch_size):
-                    x = torch.from_numpy(np.ascontiguousarray(images_all[part][i:i + batch_size]))
+                    x = torch.from_numpy(np.array(images_all[part][i:i + batch_size]))  # a writable copy
                     yield x.permute(0, 3, 1, 2).to(device), labels[i:i + batch_size].to(device)
             for name, acc in _score(predicts, batches()).items():
                 results[name].setdefault(corruption, {})[str(severity)] = acc

@@ -1,0 +1,68 @@
+"""The video training config: one YAML file per model under `configs/` (the paper's Table 3 UCF101 row)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from dscr.dst import DSTConfig
+# Optimizer and LR-schedule sections are shared by every task, so all read the same keys.
+from dscr.engine.optim import LRScheduleConfig, OptimConfig
+
+
+@dataclass
+class VideoDataConfig:
+    root: str = "data/UCF101"  # holds UCF-101/ and ucfTrainTestlist/ (see tasks/video/data.py)
+    split: Literal[1, 2, 3] = 1  # the official train/test split
+    frames: int = 8            # T: frames per clip, spread uniformly over the video
+    crop_size: int = 224       # clip height and width
+    short_side: int = 256      # frames are resized to this short side before cropping
+    test_clips: int = 3        # clips per test video; video accuracy averages their softmax
+    train_subset: int = 0      # fixed seeded subset of training videos (0: all)
+    test_subset: int = 0       # fixed seeded subset of test videos (0: all)
+    num_workers: int = 4       # DataLoader decoding workers
+    eval_batch_size: int = 8   # test videos per batch (each holds test_clips clips)
+
+    def __post_init__(self) -> None:
+        for name in ("frames", "crop_size", "test_clips", "eval_batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"data.{name}: {getattr(self, name)}; must be >= 1")
+        if self.short_side < self.crop_size:
+            raise ValueError(f"data.short_side: {self.short_side}; must be >= data.crop_size ({self.crop_size})")
+
+
+@dataclass
+class VideoModelConfig:
+    name: str = "r3d50"        # see tasks/video/models.py: r3d50 (slow_r50 architecture), i3d_r50
+    pretrained: str = ""       # local Kinetics checkpoint (.pyth); empty: train from scratch
+    kwargs: dict[str, Any] = field(default_factory=dict)  # passed to the builder (width, dropout)
+
+
+@dataclass
+class VideoTrainConfig:
+    name: str = "ucf101"       # the run folder: <out_dir>/<name>
+    seed: int = 0
+    epochs: int = 80
+    batch_size: int = 8        # global batch of clips (split evenly across DDP ranks)
+    data: VideoDataConfig = field(default_factory=VideoDataConfig)
+    model: VideoModelConfig = field(default_factory=VideoModelConfig)
+    optim: OptimConfig = field(default_factory=lambda: OptimConfig(lr=0.1, weight_decay=1e-3))
+    lr_schedule: LRScheduleConfig = field(default_factory=LRScheduleConfig)
+    dst: DSTConfig = field(default_factory=DSTConfig)
+    label_smoothing: float = 0.0
+    eval_every: int = 1        # clean test accuracy every this many epochs (and always after the last)
+    max_steps_per_epoch: int = 0  # cap on optimizer steps per epoch (0: the whole training list; smoke runs)
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    amp: Literal["auto", "bf16", "off"] = "auto"   # auto: bf16 autocast on CUDA, off on CPU
+    out_dir: str = "runs"
+    resume: bool = False       # continue from <run>/checkpoints/last.pt
+    halt_after_epochs: int = 0  # stop after this many epochs as if killed (tests of resume); 0: off
+    threads: int = 0           # torch CPU threads (0: torch's default)
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1:
+            raise ValueError(f"epochs: {self.epochs}; must be >= 1")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size: {self.batch_size}; must be >= 1")
+        if self.eval_every < 1:
+            raise ValueError(f"eval_every: {self.eval_every}; must be >= 1")
