@@ -1,0 +1,4 @@
+# Table 12, "SET (s=0.1)": the dense recipe, backbone pruned to 10 % sparsity (ERK, magnitude), then SET.
+_base_ = ["./fcn_vgg16_voc.py"]
+work_dir = "runs/fcn_vgg16_voc_set_s0.1"
+dst = dict(algorithm="set", sparsity=0.1)
