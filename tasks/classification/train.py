@@ -18,8 +18,9 @@ from tqdm import tqdm
 from dscr import dst
 from dscr.config import DscrError, to_dict
 from dscr.engine import distributed
-from dscr.engine.checkpoint import load_checkpoint, rng_state, save_checkpoint, seed_everything, set_rng_state
+from dscr.engine.checkpoint import save_checkpoint, seed_everything
 from dscr.engine.io import write_json_atomic, write_text_atomic
+from dscr.engine.loop import checkpoint_state, open_live, restore_checkpoint, wrap_ddp
 from dscr.engine.optim import autocast, build_lr_schedule, build_optimizer
 
 from .config import TrainConfig
@@ -103,18 +104,6 @@ def evaluate(model: nn.Module, loader, device: torch.device, cfg: TrainConfig | 
     return {"accuracy": 100.0 * correct / count, "loss": loss_sum / count}
 
 
-def open_live(path: Path, resume: bool):
-    """A dvclive logger, or None where dvclive cannot start (it fails in a git repository without commits,
-    raising an error it does not catch itself); metrics.json holds the same history either way."""
-    from dvclive import Live
-
-    try:
-        return Live(str(path), resume=resume, save_dvc_exp=False, dvcyaml=None)
-    except Exception as exc:  # scmrepo's SCMError and relatives: not importable without dvc internals
-        print(f"dvclive disabled ({exc.__class__.__name__}: {exc}); metrics.json keeps the history")
-        return None
-
-
 def main(cfg: TrainConfig) -> dict:
     """Train the run `cfg` describes; returns its metrics (what metrics.json holds)."""
     return fit(cfg)[1]
@@ -149,19 +138,11 @@ def fit(cfg: TrainConfig) -> tuple[nn.Module, dict]:
         return criterion(model(images), labels)
 
     sparsifier = dst.create(model, optimizer, cfg.dst, total_steps, loss_closure=first_batch_loss, seed=cfg.seed)
-    train_model = model
-    if world.distributed:
-        train_model = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda"
-                                                          else None)
+    train_model = wrap_ddp(model, world, device)
 
     start_epoch, history, train_time, train_images = 0, [], 0.0, 0
     if cfg.resume and last_path.is_file():
-        state = load_checkpoint(last_path, map_location=device)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        lr_schedule.load_state_dict(state["lr_schedule"])
-        sparsifier.load_state_dict(state["sparsifier"])
-        set_rng_state(state["rng"])
+        state = restore_checkpoint(last_path, model, optimizer, lr_schedule, sparsifier, device)
         start_epoch, history = state["epoch"], state["history"]
         train_time, train_images = state["train_time"], state["train_images"]
         if show:
@@ -189,10 +170,9 @@ def fit(cfg: TrainConfig) -> tuple[nn.Module, dict]:
                 for key in ("train_loss", "test_accuracy", "test_loss", "lr", "density"):
                     live.log_metric(key, record[key])
                 live.next_step()
-            state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                     "lr_schedule": lr_schedule.state_dict(), "sparsifier": sparsifier.state_dict(),
-                     "rng": rng_state(), "epoch": epoch + 1, "step": record["step"], "history": history,
-                     "train_time": train_time, "train_images": train_images, "config": to_dict(cfg)}
+            state = checkpoint_state(model, optimizer, lr_schedule, sparsifier, epoch=epoch + 1, step=record["step"],
+                                     history=history, train_time=train_time, train_images=train_images,
+                                     config=to_dict(cfg))
             save_checkpoint(last_path, state)
             if cfg.keep_every and (epoch + 1) % cfg.keep_every == 0:
                 save_checkpoint(run_dir / "checkpoints" / f"epoch_{epoch + 1}.pt", state)

@@ -18,8 +18,9 @@ from tqdm import tqdm
 from dscr import dst
 from dscr.config import DscrError, to_dict
 from dscr.engine import distributed
-from dscr.engine.checkpoint import load_checkpoint, rng_state, save_checkpoint, seed_everything, set_rng_state
+from dscr.engine.checkpoint import save_checkpoint, seed_everything
 from dscr.engine.io import write_json_atomic, write_text_atomic
+from dscr.engine.loop import checkpoint_state, open_live, restore_checkpoint, wrap_ddp
 from dscr.engine.optim import autocast, build_lr_schedule, build_optimizer
 
 from .config import VideoTrainConfig
@@ -93,34 +94,24 @@ def main(cfg: VideoTrainConfig) -> dict:
         return criterion(model(clips.to(device)), labels.to(device))
 
     sparsifier = dst.create(model, optimizer, cfg.dst, total_steps, loss_closure=first_batch_loss, seed=cfg.seed)
-    train_model = model
-    if world.distributed:
-        train_model = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda"
-                                                          else None)
+    train_model = wrap_ddp(model, world, device)
 
     start_epoch, history, train_time, train_clips = 0, [], 0.0, 0
     if cfg.resume and last_path.is_file():
-        state = load_checkpoint(last_path, map_location=device)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        lr_schedule.load_state_dict(state["lr_schedule"])
-        sparsifier.load_state_dict(state["sparsifier"])
-        set_rng_state(state["rng"])
+        state = restore_checkpoint(last_path, model, optimizer, lr_schedule, sparsifier, device)
         start_epoch, history = state["epoch"], state["history"]
         train_time, train_clips = state["train_time"], state["train_clips"]
         if show:
             print(f"resumed {run_dir} at epoch {start_epoch}/{cfg.epochs}")
 
-    from dvclive import Live
-
-    live = Live(str(run_dir / "dvclive"), resume=start_epoch > 0, save_dvc_exp=False, dvcyaml=None) \
-        if world.is_main else None
+    live = open_live(run_dir / "dvclive", resume=start_epoch > 0) if world.is_main else None
     for epoch in range(start_epoch, cfg.epochs):
         train_loader.sampler.set_epoch(epoch)
         train_set.set_epoch(epoch)
         t0 = time.perf_counter()
         train_loss, seen = train_one_epoch(train_model, criterion, optimizer, lr_schedule, sparsifier,
                                            train_loader, cfg, device, epoch, steps_per_epoch, show)
+        distributed.average_buffers(model)  # BatchNorm statistics differ per rank after the last step
         if device.type == "cuda":
             torch.cuda.synchronize()
         train_time += time.perf_counter() - t0
@@ -133,16 +124,14 @@ def main(cfg: VideoTrainConfig) -> dict:
                           test_loss=test["loss"])
         history.append(record)
         if world.is_main:
-            for key, value in record.items():
-                if key not in ("epoch", "step"):
-                    live.log_metric(key, value)
-            live.next_step()
-            save_checkpoint(last_path, {
-                "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                "lr_schedule": lr_schedule.state_dict(), "sparsifier": sparsifier.state_dict(),
-                "rng": rng_state(), "epoch": epoch + 1, "step": record["step"], "history": history,
-                "train_time": train_time, "train_clips": train_clips, "num_classes": num_classes,
-                "config": to_dict(cfg)})
+            if live:
+                for key, value in record.items():
+                    if key not in ("epoch", "step"):
+                        live.log_metric(key, value)
+                live.next_step()
+            save_checkpoint(last_path, checkpoint_state(
+                model, optimizer, lr_schedule, sparsifier, epoch=epoch + 1, step=record["step"], history=history,
+                train_time=train_time, train_clips=train_clips, num_classes=num_classes, config=to_dict(cfg)))
             accuracy = f"  test clip acc {record['test_clip_accuracy']:.2f}%" if "test_loss" in record else ""
             print(f"epoch {epoch + 1}/{cfg.epochs}  loss {train_loss:.4f}{accuracy}  density "
                   f"{record['density']:.4f}", flush=True)
@@ -159,7 +148,8 @@ def main(cfg: VideoTrainConfig) -> dict:
                "history": history, "mask_updates": getattr(sparsifier, "update_log", [])}
     if world.is_main:
         write_json_atomic(run_dir / "metrics.json", metrics)
-        live.end()
+        if live:
+            live.end()
         print(f"{cfg.name}: clean test clip accuracy {final['test_clip_accuracy']:.2f}% (video "
               f"{final['test_video_accuracy']:.2f}%) after {cfg.epochs} epochs ({metrics['clips_per_s']:.1f} "
               f"clips/s, density {metrics['density']['global']:.3f}) -> {run_dir}")

@@ -1,0 +1,51 @@
+"""Steps every task's training loop takes the same way: DDP wrapping, the checkpoint's contents and
+restoring them, and the dvclive logger."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .checkpoint import load_checkpoint, rng_state, set_rng_state
+from .distributed import WorldInfo
+
+
+def wrap_ddp(model: nn.Module, world: WorldInfo, device: torch.device) -> nn.Module:
+    """DistributedDataParallel around `model` when running under torchrun; the model itself otherwise."""
+    if not world.distributed:
+        return model
+    return nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+
+
+def checkpoint_state(model: nn.Module, optimizer, lr_schedule, sparsifier, **extra: Any) -> dict[str, Any]:
+    """Everything a resumed run needs to continue exactly: weights, optimizer and LR-schedule state, the
+    sparsifier's masks and schedule, every RNG state, plus the loop's own counters (`extra`)."""
+    return {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "lr_schedule": lr_schedule.state_dict(),
+            "sparsifier": sparsifier.state_dict(), "rng": rng_state(), **extra}
+
+
+def restore_checkpoint(path: str | Path, model: nn.Module, optimizer, lr_schedule, sparsifier,
+                       device: torch.device) -> dict[str, Any]:
+    """Load a `checkpoint_state` into the live objects, restore the RNG states; returns the whole state."""
+    state = load_checkpoint(path, map_location=device)
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    lr_schedule.load_state_dict(state["lr_schedule"])
+    sparsifier.load_state_dict(state["sparsifier"])
+    set_rng_state(state["rng"])
+    return state
+
+
+def open_live(path: Path, resume: bool):
+    """A dvclive logger, or None where dvclive cannot start (it fails in a git repository without commits,
+    raising an error it does not catch itself); the run's metrics.json holds the same history either way."""
+    from dvclive import Live
+
+    try:
+        return Live(str(path), resume=resume, save_dvc_exp=False, dvcyaml=None)
+    except Exception as exc:  # scmrepo's SCMError and relatives: not importable without dvc internals
+        print(f"dvclive disabled ({exc.__class__.__name__}: {exc}); metrics.json keeps the history")
+        return None
