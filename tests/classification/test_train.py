@@ -82,3 +82,14 @@ def test_bad_input_gives_one_line_and_exit_2(repo_root, tmp_path, override, mess
 def test_unknown_dataset_for_data_command(repo_root):
     result = run_cli("data", "mnist", cwd=repo_root)
     assert result.returncode == 2 and "unknown dataset 'mnist'; allowed: cifar10" in result.stderr
+
+
+def test_resume_ignores_a_checkpoint_of_other_settings(repo_root, cifar10_root, tmp_path, capsys):
+    train.main(tiny_config(repo_root, cifar10_root, tmp_path, "name=r", "epochs=1"))
+    first = load_checkpoint(tmp_path / "r/checkpoints/last.pt")["model"]
+    # Same run folder, another learning rate: the old checkpoint must not be taken as this run's progress.
+    metrics = train.main(tiny_config(repo_root, cifar10_root, tmp_path, "name=r", "epochs=1", "optim.lr=0.01",
+                                     "resume=true"))
+    assert "trained with other settings (optim.lr)" in capsys.readouterr().out
+    second = load_checkpoint(tmp_path / "r/checkpoints/last.pt")["model"]
+    assert not torch.equal(first["net.0.weight"], second["net.0.weight"]) and len(metrics["history"]) == 1

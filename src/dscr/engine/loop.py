@@ -49,3 +49,23 @@ def open_live(path: Path, resume: bool):
     except Exception as exc:  # scmrepo's SCMError and relatives: not importable without dvc internals
         print(f"dvclive disabled ({exc.__class__.__name__}: {exc}); metrics.json keeps the history")
         return None
+
+
+# Keys that say how a run is executed, not what it computes: a checkpoint stays valid when they change.
+RUN_CONTROL_KEYS = {"resume", "halt_after_epochs", "threads", "device", "out_dir", "name", "num_workers",
+                    "eval_batch_size", "eval_every", "keep_every"}
+
+
+def config_changes(saved: dict[str, Any], current: dict[str, Any], prefix: str = "") -> list[str]:
+    """Dotted keys whose values differ between a checkpoint's config and the current one (run-control keys
+    ignored): a non-empty answer means the checkpoint belongs to another experiment."""
+    changed = []
+    for key in sorted(set(saved) | set(current)):
+        if key in RUN_CONTROL_KEYS:
+            continue
+        a, b = saved.get(key), current.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            changed += config_changes(a, b, f"{prefix}{key}.")
+        elif a != b:
+            changed.append(prefix + key)
+    return changed
