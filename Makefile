@@ -69,5 +69,7 @@ reproduce-table12: setup ## Table 12: FCN-VGG16 on Pascal VOC-C, dense vs SET (P
 bench: setup ## throughput benchmarks (ratios measured side by side)
 	$(PY) benchmarks/train_throughput.py
 
+include analyses.mk
+
 clean:
 	rm -rf runs reports

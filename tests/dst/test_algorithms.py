@@ -50,7 +50,7 @@ def test_dense_has_no_masks():
 
 
 def test_unknown_algorithm_and_snip_without_closure():
-    with pytest.raises(ValueError, match="allowed: acdc, dense"):
+    with pytest.raises(ValueError, match="allowed: acdc, chts, dense"):
         dst.get_algorithm("sett")
     with pytest.raises(ValueError, match="snip needs loss_closure"):
         dst.create(nn.Linear(4, 4), None, dst.DSTConfig(algorithm="snip", sparsity=0.5), 10)

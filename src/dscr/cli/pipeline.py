@@ -94,7 +94,7 @@ def prepare(args) -> int:
 
 # --- train ----------------------------------------------------------------------------------------------
 
-def _mark_missing(run_dir: Path, what: dict) -> None:
+def mark_missing(run_dir: Path, what: dict) -> None:
     from dscr.engine.io import write_json_atomic, write_text_atomic
 
     write_text_atomic(run_dir / "checkpoints" / "DATA_MISSING", json.dumps(what) + "\n")
@@ -114,7 +114,7 @@ def train(args) -> int:
     what = {"scenario": args.scenario, "algorithm": args.algorithm, "sparsity": sparsity, "seed": args.seed,
             "dataset": scenario["dataset"], "profile": params["profile"]}
     if not Path(params["datasets"][scenario["dataset"]]).exists():
-        _mark_missing(run_dir, what)
+        mark_missing(run_dir, what)
         print(f"{args.scenario}: {MISSING} ({params['datasets'][scenario['dataset']]}); marked {run_dir}")
         return 0
     (run_dir / "checkpoints" / "DATA_MISSING").unlink(missing_ok=True)

@@ -12,10 +12,11 @@ Usage, from any training loop:
     sparsifier.densities()                                    # {"global": float, "layers": {name: float}}
     sparsifier.update_log                                     # one dict per mask change (step, densities)
 
-Algorithms: dense, set, rigl, mest_r, mest_g, granet_r, granet_g, static_random, snip, omp, lth, gmp, acdc.
+Algorithms: dense, set, rigl, mest_r, mest_g, granet_r, granet_g, static_random, snip, omp, lth, gmp, acdc,
+chts.
 """
 
-from . import dynamic, pruning  # noqa: F401  (registers the algorithms)
+from . import cht, dynamic, pruning  # noqa: F401  (registers the algorithms)
 from .base import SparseTrainer
 from .config import DSTConfig
 from .distributions import layer_counts, layer_densities, list_distributions

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Algorithm = Literal["dense", "set", "rigl", "mest_r", "mest_g", "granet_r", "granet_g",
-                    "static_random", "snip", "omp", "lth", "gmp", "acdc"]
+                    "static_random", "snip", "omp", "lth", "gmp", "acdc", "chts"]
 Decay = Literal["constant", "cosine", "polynomial"]
 
 
@@ -48,6 +48,10 @@ class DSTConfig:
     acdc_warmup: float = 0.1       # AC/DC: dense warm-up
     acdc_phase: float = 0.05       # length of each compressed / decompressed phase
     acdc_final: float = 0.15       # final compressed fine-tuning phase
+
+    # CHTs (Cannistraci-Hebb soft training, Zhang et al.): the initial topology of each sparse layer.
+    chts_init: Literal["csti", "bsw"] = "csti"  # correlated sparse topological init, or bipartite small world
+    chts_beta: float = 0.25        # rewiring probability of the bipartite small-world initialisation
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.sparsity < 1.0:

@@ -132,11 +132,7 @@ def run(what: str, params: dict, out: Path, runs: str | None) -> int:
     runs_root = Path(runs or f"runs/{params['profile']}/figure2")
     if what == "figure2":
         paths = figure2(runs_root, params, out)
-    elif what == "gains":
-        paths = gains(runs_root, params, out)
     else:
-        from .flops_tables import flops_tables
-
-        paths = flops_tables(out)
+        paths = gains(runs_root, params, out)
     print(f"{what}: wrote {', '.join(str(p) for p in paths)}")
     return 0
