@@ -1,0 +1,233 @@
+"""`dscr corrupt`: write a corruption suite to disk in its official layout.
+
+CIFAR layout (cifar10-c, cifar100-c, fashion-mnist-c, and any suite fed with --images):
+    DIR/<corruption>.npy  uint8 (N*S, H, W, C), severities 1..S stacked in order
+    DIR/labels.npy        the labels repeated S times (when labels are known)
+Image-folder layout (tinyimagenet-c, imagenet-c, ...): DIR/<corruption>/<severity>/<class>/<image>.png
+
+Each output file is written to a temporary name and renamed when complete, and existing complete files are
+skipped, so an interrupted run resumes where it stopped. Batches are seeded with
+``dscr.corrupt.batch_generator(seed, corruption, severity, batch_index)``: evaluating on the fly with the
+same seed, batch size and device kind gives the same images.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser("corrupt", help="write a corruption suite (e.g. CIFAR-10-C) to disk",
+                              description=__doc__.split("\n\n")[0])
+    p.add_argument("--suite", required=True, help="suite name, e.g. cifar10-c (see dscr.corrupt.list_suites())")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--images", default=None, help="uint8 N x H x W x 3 (or N x H x W) .npy to corrupt instead of "
+                   "the suite's test set; written in the CIFAR layout")
+    p.add_argument("--labels", default=None, help="labels .npy for --images (optional)")
+    p.add_argument("--limit", type=int, default=None, help="only the first N test images")
+    p.add_argument("--corruptions", default=None, help="comma-separated subset (default: all of the suite)")
+    p.add_argument("--root", default="data", help="dataset root (default: data)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch-size", type=int, default=1000)
+    p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: the engine runs many "
+                   "small batched ops, which extra threads slow down on a busy machine; 0 keeps torch's default)")
+    return p
+
+
+def _publish(tmp: str, path: Path) -> None:
+    """Give the finished temporary file normal permissions (mkstemp makes it 0600) and rename it into place."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, path)
+
+
+def _atomic_save_npy(path: Path, array) -> None:
+    import numpy as np
+
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.save(f, array)
+        _publish(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _complete_npy(path: Path, shape: tuple) -> bool:
+    import numpy as np
+
+    if not path.is_file():
+        return False
+    try:
+        return tuple(np.load(path, mmap_mode="r").shape) == tuple(shape)
+    except (ValueError, OSError):
+        return False
+
+
+def _load_source(args, suite):
+    """(images uint8 NHWC, labels or None, class names or None)."""
+    import numpy as np
+
+    from dscr.config import DscrError
+
+    if args.images:
+        path = Path(args.images)
+        if not path.is_file():
+            raise DscrError(f"--images file not found: {path}")
+        images = np.load(path, mmap_mode="r")
+        if images.ndim == 3:
+            images = images[..., None]
+        if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] not in (1, 3):
+            raise DscrError(f"--images must be uint8 N x H x W x 3 (or x 1); got {images.dtype} {images.shape}")
+        labels = np.load(args.labels) if args.labels else None
+        return images, labels, None
+    from tasks.classification.datasets import get_info, load_arrays
+
+    info = get_info(suite.dataset)
+    if info.kind == "array":
+        images, labels = load_arrays(suite.dataset, args.root, "test")
+        return images, labels, None
+    return _load_folder(Path(args.root) / suite.dataset / "val", suite.image_size, args.limit)
+
+
+def _load_folder(folder: Path, size: int | None, limit: int | None):
+    """Read <folder>/<class>/* images, resized the way the reference scripts did (ImageNet: 256 then centre
+    224; smaller suites: straight to size x size)."""
+    import numpy as np
+    from PIL import Image
+
+    from dscr.config import DscrError
+
+    if not folder.is_dir():
+        raise DscrError(f"data missing: {folder} (expected <class>/<image> folders of the validation split)")
+    classes = sorted(d.name for d in folder.iterdir() if d.is_dir())
+    files = [(c, f) for i, c in enumerate(classes) for f in sorted((folder / c).iterdir()) if f.is_file()]
+    if limit:
+        files = files[:limit]
+    images, labels = [], []
+    for label, (cls, f) in enumerate(files):
+        img = Image.open(f).convert("RGB")
+        if size == 224:
+            scale = 256 / min(img.size)
+            img = img.resize((round(img.size[0] * scale), round(img.size[1] * scale)), Image.BILINEAR)
+            left, top = (img.size[0] - 224) // 2, (img.size[1] - 224) // 2
+            img = img.crop((left, top, left + 224, top + 224))
+        elif size:
+            img = img.resize((size, size), Image.BILINEAR)
+        images.append(np.asarray(img))
+        labels.append(classes.index(cls))
+    if not images:
+        raise DscrError(f"no images under {folder}")
+    return np.stack(images), np.array(labels), [(c, f.stem) for c, f in files]
+
+
+def corrupt_array(suite, corruption: str, severity: int, images, seed: int, batch_size: int, device,
+                  progress=None, out=None):
+    """Corrupt uint8 NHWC ``images`` batch by batch into ``out`` (allocated when None); returns it."""
+    import numpy as np
+    import torch
+
+    from dscr.corrupt import batch_generator
+
+    out = np.empty(images.shape, dtype=np.uint8) if out is None else out
+    for b, start in enumerate(range(0, len(images), batch_size)):
+        chunk = torch.from_numpy(np.array(images[start:start + batch_size])).to(device)
+        x = chunk.permute(0, 3, 1, 2).contiguous()
+        generator = batch_generator(seed, corruption, severity, b, device=torch.device(device).type)
+        y = suite.apply(corruption, x, severity, generator)
+        out[start:start + len(chunk)] = y.permute(0, 2, 3, 1).cpu().numpy()
+        if progress is not None:
+            progress.update(len(chunk))
+    return out
+
+
+def run(args) -> int:
+    import time
+
+    import numpy as np
+    import torch
+    from tqdm import tqdm
+
+    from dscr import corrupt
+    from dscr.config import DscrError
+
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+    suite = corrupt.get_suite(args.suite)
+    names = suite.corruptions
+    if args.corruptions:
+        names = [n.strip() for n in args.corruptions.split(",") if n.strip()]
+        for n in names:
+            suite.corruption(n)  # raises with the allowed names
+    depth_only = [n for n in names if suite.corruption(n).needs_depth]
+    if depth_only:
+        print(f"{suite.name}: skipping {', '.join(depth_only)} (they need depth maps; use the Python API "
+              f"suite.apply(..., depth=...) or the official pre-generated folders)")
+        names = [n for n in names if n not in depth_only]
+    if args.batch_size < 1 or (args.limit is not None and args.limit < 1):
+        raise DscrError("--batch-size and --limit must be positive integers")
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        raise DscrError(f"--device {args.device}: CUDA is not available here; use --device cpu")
+    images, labels, files = _load_source(args, suite)
+    if args.limit:
+        images = images[:args.limit]
+        labels = labels[:args.limit] if labels is not None else None
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    severities = suite.severities
+    folder_layout = suite.layout == "imagefolder" and files is not None
+    t0 = time.perf_counter()
+    total = len(names) * len(severities) * len(images)
+    with tqdm(total=total, unit="img", desc=suite.name, disable=None) as bar:
+        if labels is not None and not folder_layout:
+            _atomic_save_npy(out / "labels.npy", np.tile(np.asarray(labels), len(severities)).astype(
+                np.uint8 if np.max(labels) < 256 else np.int64))
+        for name in names:
+            target = out / f"{name}.npy"
+            stacked_shape = (len(images) * len(severities),) + tuple(images.shape[1:])
+            if not folder_layout and _complete_npy(target, stacked_shape):
+                bar.update(len(images) * len(severities))
+                continue
+            stacked = None if folder_layout else np.empty(stacked_shape, dtype=np.uint8)
+            for index, severity in enumerate(severities):
+                severity_dir = suite.corruption(name).severity_dir(severity)
+                if folder_layout:
+                    if _folder_complete(out, name, severity_dir, files):
+                        bar.update(len(images))
+                        continue
+                    part = corrupt_array(suite, name, severity, images, args.seed, args.batch_size, args.device, bar)
+                    _write_folder(out, name, severity_dir, part, files)
+                else:
+                    rows = slice(index * len(images), (index + 1) * len(images))
+                    corrupt_array(suite, name, severity, images, args.seed, args.batch_size, args.device, bar,
+                                  out=stacked[rows])
+            if not folder_layout:
+                _atomic_save_npy(target, stacked)
+    elapsed = time.perf_counter() - t0
+    print(f"{suite.name}: {len(names)} corruptions x {len(severities)} severities x {len(images)} images "
+          f"-> {out} in {elapsed:.1f}s")
+    return 0
+
+
+def _folder_complete(out: Path, name: str, severity_dir: str, files) -> bool:
+    return all((out / name / severity_dir / cls / f"{stem}.png").is_file() for cls, stem in files)
+
+
+def _write_folder(out: Path, name: str, severity_dir: str, images, files) -> None:
+    from PIL import Image
+
+    for img, (cls, stem) in zip(images, files):
+        path = out / name / severity_dir / cls / f"{stem}.png"
+        if path.is_file():
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{stem}.", suffix=".png")
+        os.close(fd)
+        Image.fromarray(img.squeeze(-1) if img.shape[-1] == 1 else img).save(tmp, format="PNG")
+        _publish(tmp, path)

@@ -1,0 +1,44 @@
+"""Pixel noises of ImageNet-C (Hendrycks & Dietterich, arXiv:1903.12261): gaussian, shot, impulse, speckle.
+
+All four draw per pixel and per channel, as ``np.random`` does on the (H, W, C) array of the reference.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from . import ops
+
+
+def gaussian_noise(x: torch.Tensor, generator: torch.Generator, sigma: float) -> torch.Tensor:
+    """x + N(0, sigma^2), clipped to [0, 1].
+
+    Args:
+        x: float images (N, C, H, W) in [0, 1].
+        generator: randomness source.
+        sigma: noise standard deviation in [0, 1] units.
+
+    Returns:
+        Corrupted float images.
+    """
+    return (x + ops.normal(x.shape, generator, x.device, std=sigma)).clamp(0, 1)
+
+
+def shot_noise(x: torch.Tensor, generator: torch.Generator, photons: float) -> torch.Tensor:
+    """Poisson(x * photons) / photons: fewer photons, more noise."""
+    rates = (x * photons).to(generator.device)
+    return (torch.poisson(rates, generator=generator).to(x.device) / photons).clamp(0, 1)
+
+
+def impulse_noise(x: torch.Tensor, generator: torch.Generator, amount: float) -> torch.Tensor:
+    """Salt and pepper as skimage.util.random_noise(mode='s&p'): each value flips with probability
+    ``amount`` to 1 or 0 with equal odds."""
+    flipped = ops.uniform(x.shape, generator, x.device) < amount
+    salted = ops.uniform(x.shape, generator, x.device) < 0.5
+    out = torch.where(flipped & salted, torch.ones_like(x), x)
+    return torch.where(flipped & ~salted, torch.zeros_like(x), out)
+
+
+def speckle_noise(x: torch.Tensor, generator: torch.Generator, sigma: float) -> torch.Tensor:
+    """x + x * N(0, sigma^2), clipped to [0, 1]."""
+    return (x + x * ops.normal(x.shape, generator, x.device, std=sigma)).clamp(0, 1)
