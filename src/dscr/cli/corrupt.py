@@ -28,7 +28,7 @@ def add_parser(subparsers):
     p.add_argument("--labels", default=None, help="labels .npy for --images (optional)")
     p.add_argument("--limit", type=int, default=None, help="only the first N test images")
     p.add_argument("--corruptions", default=None, help="comma-separated subset (default: all of the suite)")
-    p.add_argument("--root", default="data", help="dataset root (default: data)")
+    p.add_argument("--root", default="data", help="dataset root (default: data; ucf101-c: data/UCF101)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=1000)
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
@@ -165,6 +165,13 @@ def run(args) -> int:
         names = [n.strip() for n in args.corruptions.split(",") if n.strip()]
         for n in names:
             suite.corruption(n)  # raises with the allowed names
+    if suite.layout == "video":  # UCF101-C: corrupted copies of the test videos, written by the video task
+        from tasks.video.corrupt_disk import write_ucf101_c
+
+        count = write_ucf101_c(args.root if args.root != "data" else "data/UCF101", args.out, corruptions=names,
+                               seed=args.seed, subset=args.limit or 0, device=args.device, suite_name=suite.name)
+        print(f"{suite.name}: {count} corrupted videos in {args.out}")
+        return 0
     depth_only = [n for n in names if suite.corruption(n).needs_depth]
     if depth_only:
         print(f"{suite.name}: skipping {', '.join(depth_only)} (they need depth maps; use the Python API "
