@@ -70,6 +70,7 @@ bench: setup ## throughput benchmarks (ratios measured side by side)
 	$(PY) benchmarks/train_throughput.py
 
 include analyses.mk
+include images/images.mk
 
 clean:
 	rm -rf runs reports
