@@ -33,7 +33,7 @@ lock: ## re-resolve requirements/requirements.in into requirements/lock.txt
 data: setup ## materialise CIFAR-10 under data/ (mirror first, then the official download)
 	$(DSCR) data cifar10
 
-test: setup ## run the test suite (CPU, a few minutes)
+test: data ## run the test suite (CPU, a few minutes)
 	$(PY) -m pytest -n 2 -q
 
 test-slow: setup ## run the slow tests too
