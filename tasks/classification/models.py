@@ -6,29 +6,17 @@ entry point fixes the architecture and passes the user's keyword arguments throu
 
 from __future__ import annotations
 
-from typing import Callable
-
 import torch
 from torch import nn
 
-from dscr.config import DscrError
+from dscr.registry import Registry
 
-_MODELS: dict[str, Callable[..., nn.Module]] = {}
-
-
-def register_model(fn: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
-    _MODELS[fn.__name__] = fn
-    return fn
-
-
-def list_models() -> list[str]:
-    return sorted(_MODELS)
+MODELS = Registry("model")
+register_model, list_models = MODELS.register, MODELS.names
 
 
 def create_model(name: str, num_classes: int, **kwargs) -> nn.Module:
-    if name not in _MODELS:
-        raise DscrError(f"unknown model '{name}'; allowed: {', '.join(list_models())}")
-    return _MODELS[name](num_classes=num_classes, **kwargs)
+    return MODELS.create(name, num_classes=num_classes, **kwargs)
 
 
 @register_model

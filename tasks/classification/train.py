@@ -18,9 +18,9 @@ from tqdm import tqdm
 from dscr import dst
 from dscr.config import DscrError, to_dict
 from dscr.engine import distributed
-from dscr.engine.checkpoint import load_checkpoint, save_checkpoint, seed_everything
+from dscr.engine.checkpoint import save_checkpoint, seed_everything
 from dscr.engine.io import write_json_atomic, write_text_atomic
-from dscr.engine.loop import checkpoint_state, config_changes, open_live, restore_checkpoint, wrap_ddp
+from dscr.engine.loop import checkpoint_state, open_live, resume, wrap_ddp
 from dscr.engine.optim import autocast, build_lr_schedule, build_optimizer
 
 from .config import TrainConfig
@@ -141,16 +141,11 @@ def fit(cfg: TrainConfig) -> tuple[nn.Module, dict]:
     train_model = wrap_ddp(model, world, device)
 
     start_epoch, history, train_time, train_images = 0, [], 0.0, 0
-    stale = cfg.resume and last_path.is_file() and config_changes(
-        load_checkpoint(last_path)["config"], to_dict(cfg))
-    if stale and show:
-        print(f"{last_path} was trained with other settings ({', '.join(stale)}): starting afresh")
-    if cfg.resume and last_path.is_file() and not stale:
-        state = restore_checkpoint(last_path, model, optimizer, lr_schedule, sparsifier, device)
+    state = resume(last_path, to_dict(cfg), model, optimizer, lr_schedule, sparsifier, device, show) \
+        if cfg.resume else None
+    if state:
         start_epoch, history = state["epoch"], state["history"]
         train_time, train_images = state["train_time"], state["train_images"]
-        if show:
-            print(f"resumed {run_dir} at epoch {start_epoch}/{cfg.epochs}")
 
     live = open_live(run_dir / "dvclive", resume=start_epoch > 0) if world.is_main else None
     for epoch in range(start_epoch, cfg.epochs):

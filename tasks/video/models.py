@@ -15,12 +15,13 @@ their initialisation.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch import nn
 
 from dscr.config import DscrError
+from dscr.registry import Registry
 
 from . import _compat  # noqa: F401  (must precede every pytorchvideo import)
 
@@ -28,16 +29,8 @@ from . import _compat  # noqa: F401  (must precede every pytorchvideo import)
 KINETICS_MEAN = (0.45, 0.45, 0.45)
 KINETICS_STD = (0.225, 0.225, 0.225)
 
-_MODELS: dict[str, Callable[..., nn.Module]] = {}
-
-
-def register_model(fn: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
-    _MODELS[fn.__name__] = fn
-    return fn
-
-
-def list_models() -> list[str]:
-    return sorted(_MODELS)
+MODELS = Registry("video model")
+register_model, list_models = MODELS.register, MODELS.names
 
 
 def create_model(name: str, num_classes: int, **kwargs) -> nn.Module:
@@ -51,9 +44,7 @@ def create_model(name: str, num_classes: int, **kwargs) -> nn.Module:
     Returns:
         The network: float clips (N, 3, T, H, W) -> logits (N, num_classes).
     """
-    if name not in _MODELS:
-        raise DscrError(f"unknown video model '{name}'; allowed: {', '.join(list_models())}")
-    return _MODELS[name](num_classes=num_classes, **kwargs)
+    return MODELS.create(name, num_classes=num_classes, **kwargs)
 
 
 def _head_pool(arch: dict[str, Any], frames: int, crop_size: int) -> tuple[int, int, int]:

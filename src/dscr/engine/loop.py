@@ -39,6 +39,23 @@ def restore_checkpoint(path: str | Path, model: nn.Module, optimizer, lr_schedul
     return state
 
 
+def resume(path: Path, config: dict[str, Any], model: nn.Module, optimizer, lr_schedule, sparsifier,
+           device: torch.device, show: bool = True) -> dict[str, Any] | None:
+    """Restore the run's last checkpoint if it belongs to the same experiment; returns its state, or None
+    when the run starts afresh (no checkpoint, or one trained with other settings, which it names)."""
+    if not path.is_file():
+        return None
+    stale = config_changes(load_checkpoint(path)["config"], config)
+    if stale:
+        if show:
+            print(f"{path} was trained with other settings ({', '.join(stale)}): starting afresh")
+        return None
+    state = restore_checkpoint(path, model, optimizer, lr_schedule, sparsifier, device)
+    if show:
+        print(f"resumed {path.parent.parent} at epoch {state['epoch']}")
+    return state
+
+
 def open_live(path: Path, resume: bool):
     """A dvclive logger, or None where dvclive cannot start (it fails in a git repository without commits,
     raising an error it does not catch itself); the run's metrics.json holds the same history either way."""
