@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 from .paper import DISPLAY, TABLE2
@@ -94,7 +95,8 @@ def plot(table: list[dict], algorithms: list[str], path: Path, title: str) -> Pa
     ax.set_title(title, fontsize=9)
     missing = [f"{r['scenario']}/{r['suite']}" for r in table if not any(c["n"] for c in r["cells"].values())]
     if missing:
-        ax.text(0.01, 0.98, "data missing: " + ", ".join(missing), transform=ax.transAxes, fontsize=6, va="top")
+        text = "\n".join(textwrap.wrap("data missing: " + ", ".join(missing), 110))
+        ax.text(0.01, 0.98, text, transform=ax.transAxes, fontsize=6, va="top")
     ax.legend(fontsize=7, ncol=3)
     path = save_figure(fig, path)
     plt.close(fig)
