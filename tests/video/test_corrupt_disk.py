@@ -29,3 +29,12 @@ def test_written_videos_hold_the_suites_output_and_load_like_on_the_fly(ucf_root
                      video_dir=out / "reverse_sampling" / "1")
     clean.set_temporal_corruption("reverse_sampling", 1)
     assert torch.equal(on_disk[0][0], clean[0][0])  # a whole-video map, then the same clip sampling
+
+
+def test_dscr_corrupt_writes_ucf101_c_through_the_video_writer(ucf_root, tmp_path, capsys):
+    from dscr.cli import main
+
+    assert main(["corrupt", "--suite", "ucf101-c", "--root", str(ucf_root), "--out", str(tmp_path / "c"),
+                 "--corruptions", "freeze", "--limit", "2"]) == 0
+    assert "ucf101-c: 8 corrupted videos" in capsys.readouterr().out  # 2 videos x 4 severities
+    assert len(list((tmp_path / "c" / "freeze").rglob("*.avi"))) == 8
