@@ -396,7 +396,7 @@ def train_group(args) -> int:
                     run_dir = root / run_name(algorithm, sparsity, seed, variant)
                     what = {"group": args.group, "algorithm": algorithm, "sparsity": sparsity, "seed": seed,
                             "variant": variant, "dataset": scenario["dataset"], "profile": profile}
-                    if not Path(params["datasets"][scenario["dataset"]]).exists():
+                    if not pipeline.dataset_present(params, scenario["dataset"]):
                         pipeline.mark_missing(run_dir, what)
                         print(f"{run_dir}: {pipeline.MISSING}")
                     else:

@@ -94,6 +94,16 @@ def prepare(args) -> int:
 
 # --- train ----------------------------------------------------------------------------------------------
 
+def dataset_present(params: dict, name: str) -> bool:
+    """Whether params.yaml's `datasets` path for `name` exists (an unknown name is a one-line error)."""
+    from dscr.config import DscrError
+
+    if name not in params["datasets"]:
+        raise DscrError(f"dataset '{name}' has no entry under `datasets` in params.yaml; known: "
+                        f"{', '.join(params['datasets'])}")
+    return Path(params["datasets"][name]).exists()
+
+
 def mark_missing(run_dir: Path, what: dict) -> None:
     from dscr.engine.io import write_json_atomic, write_text_atomic
 
@@ -113,7 +123,7 @@ def train(args) -> int:
     sparsity = scenario["sparsity"] if args.sparsity is None else args.sparsity
     what = {"scenario": args.scenario, "algorithm": args.algorithm, "sparsity": sparsity, "seed": args.seed,
             "dataset": scenario["dataset"], "profile": params["profile"]}
-    if not Path(params["datasets"][scenario["dataset"]]).exists():
+    if not dataset_present(params, scenario["dataset"]):
         mark_missing(run_dir, what)
         print(f"{args.scenario}: {MISSING} ({params['datasets'][scenario['dataset']]}); marked {run_dir}")
         return 0
