@@ -85,6 +85,55 @@ def test_severity_increases_damage(batch):
         assert errors[0] < errors[-1], (name, errors)
 
 
+DETERMINISTIC = ["defocus_blur", "zoom_blur", "brightness", "contrast", "pixelate", "jpeg_compression",
+                 "gaussian_blur", "saturate"]
+
+
+def test_chunking_leaves_deterministic_corruptions_unchanged(batch, monkeypatch):
+    """Suite.apply splits batches into cache-sized chunks: the split must not show in the result."""
+    from dscr.corrupt import registry
+
+    suite = corrupt.get_suite("cifar10-c")
+    whole = {name: suite.apply(name, batch, 4) for name in DETERMINISTIC}
+    monkeypatch.setattr(registry, "_CHUNK_ELEMENTS", 3 * 32 * 32 + 1)  # one image per chunk
+    for name in DETERMINISTIC:
+        assert torch.equal(suite.apply(name, batch, 4), whole[name]), name
+
+
+def test_chunked_random_corruptions_stay_seeded_and_draw_per_chunk(batch, monkeypatch):
+    from dscr.corrupt import registry
+
+    monkeypatch.setattr(registry, "_CHUNK_ELEMENTS", 2 * 3 * 32 * 32)  # two images per chunk
+    suite = corrupt.get_suite("cifar10-c")
+    a = suite.apply("gaussian_noise", batch, 5, corrupt.batch_generator(0, "gaussian_noise", 5, 0))
+    b = suite.apply("gaussian_noise", batch, 5, corrupt.batch_generator(0, "gaussian_noise", 5, 0))
+    assert torch.equal(a, b)
+    noise = a.float() - batch.float()
+    assert not torch.equal(noise[:2], noise[2:])  # the second chunk draws fresh noise
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_shift_sum_equals_clamped_shifts(channels):
+    """Padded-gather shift_sum == the definition: sum_t w * x[clamp(y - dy), clamp(x - dx)]."""
+    from dscr.corrupt import ops
+
+    gen = torch.Generator().manual_seed(channels)
+    n, h, w, taps = 5, 7, 9, 4
+    x = torch.rand(n, channels, h, w, generator=gen)
+    dy = torch.randint(-8, 9, (n, taps), generator=gen)  # shifts beyond the image size replicate the edge
+    dx = torch.randint(-10, 11, (n, taps), generator=gen)
+    weights = torch.rand(n, taps, generator=gen)
+    weights[:, 2] = 0.0  # a tap every image skips
+    expected = torch.zeros_like(x)
+    rows, cols = torch.arange(h), torch.arange(w)
+    for i in range(n):
+        for t in range(taps):
+            iy = (rows - dy[i, t]).clamp(0, h - 1)
+            ix = (cols - dx[i, t]).clamp(0, w - 1)
+            expected[i] += weights[i, t] * x[i][:, iy][:, :, ix]
+    assert torch.allclose(ops.shift_sum(x, dy, dx, weights), expected, atol=1e-6)
+
+
 def _run_cli(argv):
     from dscr.cli import corrupt as cli
 

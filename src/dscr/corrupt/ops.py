@@ -317,75 +317,47 @@ def sample_bilinear_zero(img: torch.Tensor, y: torch.Tensor, x: torch.Tensor) ->
     return sample_bilinear(img, y, x, "zero")
 
 
-# Up to this image size, tap patterns are cached as sparse operators (32 px: ~300 patterns per severity,
-# up to 0.4 MB each; at most 1024 kept); larger images gather pixels tap by tap.
-_MAX_CACHED_PIXELS = 32 * 32
-
-
-def _shift_sum_gather(x: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    n, c, h, w = x.shape
-    rows = torch.arange(h, device=x.device)
-    cols = torch.arange(w, device=x.device)
-    dy, dx = dy.to(x.device), dx.to(x.device)
-    weights = weights.to(device=x.device, dtype=x.dtype)
-    out = torch.zeros_like(x)
-    for t in range(dy.shape[1]):
-        iy = (rows[None, :] - dy[:, t:t + 1]).clamp(0, h - 1)
-        ix = (cols[None, :] - dx[:, t:t + 1]).clamp(0, w - 1)
-        shifted = x.gather(2, iy[:, None, :, None].expand(n, c, h, w))
-        shifted = shifted.gather(3, ix[:, None, None, :].expand(n, c, h, w))
-        out.add_(shifted * weights[:, t].view(n, 1, 1, 1))
-    return out
-
-
-@functools.lru_cache(maxsize=1024)
-def shift_operator(h: int, w: int, dy: tuple[int, ...], dx: tuple[int, ...], weights: tuple[float, ...],
-                   device: str = "cpu"):
-    """Sparse (H*W, H*W) operator: sum_t weights[t] * image shifted by (dy[t], dx[t]), edges replicated.
-    Cached per device, so CUDA evaluation does not re-upload it for every batch."""
-    rows, cols, values = [], [], []
-    out_index = torch.arange(h * w)
-    ys, xs = out_index // w, out_index % w
-    for sy, sx, wt in zip(dy, dx, weights):
-        if wt == 0.0:
-            continue
-        rows.append(out_index)
-        cols.append((ys - sy).clamp(0, h - 1) * w + (xs - sx).clamp(0, w - 1))
-        values.append(torch.full((h * w,), wt, dtype=torch.float32))
-    return _sparse_from_entries(torch.cat(rows), torch.cat(cols), torch.cat(values), h * w).to(device)
+# Elements per chunk of a padded batch in shift_sum: small enough that the gathers stay in cache (measured at
+# 32 px: 128 single-channel images per chunk run 3x faster than 1000).
+_SHIFT_CHUNK_ELEMENTS = 1_500_000
 
 
 def shift_sum(x: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     """Sum over taps t of weights[n, t] * x[n] shifted by (dy[n, t], dx[n, t]) with edge replication.
 
-    Images sharing a tap pattern (there are few: shifts are small integers) share one cached sparse operator.
+    Every image has its own shifts (motion blur draws an angle per image). The batch is padded by the largest
+    shift with its edge pixels, so that a shift becomes a constant offset into the flattened padded image:
+    one gather per tap serves the whole batch, whatever the mix of angles.
 
     Args:
         x: (N, C, H, W).
         dy, dx: (N, T) integer shifts per image and tap (content moves down/right for positive values).
-        weights: (N, T) tap weights; images with equal shifts must have equal weights.
+        weights: (N, T) tap weights.
 
     Returns:
         (N, C, H, W) weighted sum.
     """
     n, c, h, w = x.shape
-    if h * w > _MAX_CACHED_PIXELS:
-        return _shift_sum_gather(x, dy, dx, weights)
-    patterns, group = torch.unique(torch.cat([dy, dx], dim=1).cpu(), dim=0, return_inverse=True)
-    taps = dy.shape[1]
-    # Sort the batch by pattern once so that every pattern works on a contiguous slice.
-    order = torch.argsort(group, stable=True)
-    counts = torch.bincount(group, minlength=patterns.shape[0]).tolist()
-    sorted_x = x.index_select(0, order.to(x.device))
-    out = torch.empty_like(sorted_x)
-    start = 0
-    for g, count in enumerate(counts):
-        first = int(order[start])
-        op = shift_operator(h, w, tuple(patterns[g, :taps].tolist()), tuple(patterns[g, taps:].tolist()),
-                            tuple(weights[first].tolist()), str(x.device))
-        out[start:start + count] = apply_pixel_operator(sorted_x[start:start + count], op)
-        start += count
-    return torch.empty_like(x).index_copy_(0, order.to(x.device), out)
+    live = (weights != 0).any(dim=0)
+    dy, dx = dy[:, live].to(x.device), dx[:, live].to(x.device)
+    weights = weights[:, live].to(device=x.device, dtype=x.dtype)
+    r = int(torch.cat([dy.abs(), dx.abs()]).max()) if dy.numel() else 0
+    padded_w = w + 2 * r
+    ys = torch.arange(h, device=x.device).view(h, 1)
+    xs = torch.arange(w, device=x.device).view(1, w)
+    base = ((ys + r) * padded_w + xs + r).reshape(1, h * w)
+    offsets = -dy * padded_w - dx  # (N, T)
+    out = torch.empty(n, c, h * w, dtype=x.dtype, device=x.device)
+    chunk = max(1, _SHIFT_CHUNK_ELEMENTS // (c * (h + 2 * r) * padded_w))
+    for s in range(0, n, chunk):
+        m = min(chunk, n - s)
+        padded = torch.nn.functional.pad(x[s:s + m], (r, r, r, r), mode="replicate").reshape(m, c, -1)
+        acc = torch.zeros(m, c, h * w, dtype=x.dtype, device=x.device)
+        for t in range(offsets.shape[1]):
+            index = (base + offsets[s:s + m, t:t + 1]).unsqueeze(1).expand(m, c, h * w)
+            acc.addcmul_(padded.gather(2, index), weights[s:s + m, t].view(m, 1, 1))
+        out[s:s + m] = acc
+    return out.reshape(n, c, h, w)
 
 
 # ----------------------------------------------------------------------------------------------- colour

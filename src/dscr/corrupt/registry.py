@@ -24,6 +24,10 @@ CorruptionFn = Callable[..., torch.Tensor]
 # Added before truncation so that a value the float64 reference computes as an exact integer k does not
 # become k-1 through float32 rounding (k - 1e-5); it moves 0.1 % of the other values up by one level.
 _FLOOR_EPS = 1e-3
+# Images per call are chosen so that a float chunk (elements) stays in cache: the corruptions are chains of
+# elementwise passes, and at 32 px chunks of ~300 images run them 2-5x faster than batches of 1000
+# (measured, one thread). The same on every device, so a seed gives the same draws on CPU and CUDA.
+_CHUNK_ELEMENTS = 1 << 20
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,6 +42,8 @@ class Corruption:
         rgb: whether the function needs three channels (grey images are replicated, then averaged back).
         severity_dirs: folder name per severity in the published layout (default "1".."5").
         needs_depth: the function takes a ``depth`` map (N, 1, H, W) as well (ImageNet-3DCC).
+        whole_batch: call the function once on the whole batch instead of on cache-sized chunks (for functions
+            whose cost is per call rather than per image, like glass blur's pixel walk).
     """
 
     name: str
@@ -47,6 +53,7 @@ class Corruption:
     rgb: bool = True
     severity_dirs: tuple[str, ...] = ()
     needs_depth: bool = False
+    whole_batch: bool = False
 
     def severity_dir(self, severity: int) -> str:
         return self.severity_dirs[severity - 1] if self.severity_dirs else str(severity)
@@ -111,8 +118,19 @@ class Suite:
             raise DscrError(f"{self.name}/{corruption} needs a depth map: apply(..., depth=(N, 1, H, W) tensor)")
         if generator is None:
             generator = torch.Generator(device="cpu").manual_seed(0)
-        extra = {"depth": depth} if spec.needs_depth else {}
-        xf = x.float() / 255.0
+        per_image = x.shape[2] * x.shape[3] * (3 if spec.rgb else x.shape[1])
+        chunk = len(x) if spec.whole_batch else max(1, _CHUNK_ELEMENTS // per_image)
+        out = torch.empty_like(x)
+        for start in range(0, len(x), chunk):
+            part = slice(start, start + chunk)
+            extra = {"depth": depth[part]} if spec.needs_depth else {}
+            out[part] = self._apply_float(spec, x[part], severity, generator, extra)
+        return out
+
+    @staticmethod
+    def _apply_float(spec: Corruption, x: torch.Tensor, severity: int, generator: torch.Generator,
+                     extra: dict) -> torch.Tensor:
+        xf = x.float().div_(255.0)
         grey = x.shape[1] == 1 and spec.rgb
         if grey:
             xf = xf.expand(-1, 3, -1, -1).contiguous()
@@ -124,9 +142,11 @@ class Suite:
 
 def to_uint8(y: torch.Tensor, rounding: str) -> torch.Tensor:
     """Float image in [0, 1] -> uint8 in [0, 255], truncating or rounding as the reference did."""
-    v = y.clamp(0.0, 1.0) * 255.0
-    v = torch.floor(v + _FLOOR_EPS) if rounding == "floor" else torch.round(v)
-    return v.clamp(0, 255).to(torch.uint8)
+    v = y * 255.0
+    if rounding == "floor":
+        # Casting a float in [0, 255] to uint8 truncates, which is floor for non-negative values.
+        return v.add_(_FLOOR_EPS).clamp_(0.0, 255.0).to(torch.uint8)
+    return v.round_().clamp_(0.0, 255.0).to(torch.uint8)
 
 
 def batch_generator(seed: int, corruption: str, severity: int, batch_index: int,
