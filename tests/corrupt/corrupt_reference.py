@@ -1,15 +1,14 @@
 """Reference outputs for the fidelity tests, built from the libraries the published scripts call.
 
 imagecorruptions (installed for the tests only) supplies the ImageNet-constant corruptions for any size;
-for the CIFAR constants the tests call the same library primitives the hendrycks/robustness script calls
-(PIL, skimage, cv2, scipy) with the CIFAR numbers. `inject` replaces the random draws of both sides by the
-same numbers so that random corruptions can be compared image by image.
+for the CIFAR constants, make_cifar_c.py re-does the hendrycks/robustness script with the libraries it calls
+(PIL, skimage, cv2, scipy) and the CIFAR numbers. `SharedDraws` replaces the random draws of both sides by
+the same numbers so that random corruptions can be compared image by image.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
 import warnings
 
 import numpy as np
@@ -52,68 +51,38 @@ def within_one(a: np.ndarray, b: np.ndarray) -> float:
 
 # ------------------------------------------------------------------ CIFAR-constant references (per image)
 def cifar_reference(name: str, img: np.ndarray, p: dict) -> np.ndarray:
-    """The hendrycks make_cifar_c.py step for a deterministic corruption, from library primitives."""
-    import cv2
-    import skimage as sk
-    from PIL import Image
-    from skimage.filters import gaussian
+    """The hendrycks make_cifar_c.py step for one image with the constants ``p`` (see make_cifar_c.py)."""
+    from make_cifar_c import corrupt_with_params
 
-    from imagecorruptions.corruptions import disk
-
-    x = img / 255.0
-    if name == "gaussian_blur":
-        y = np.clip(gaussian(x, sigma=p["sigma"], channel_axis=-1), 0, 1) * 255
-    elif name == "defocus_blur":
-        k = disk(radius=p["radius"], alias_blur=p["alias_blur"])
-        y = np.clip(np.stack([cv2.filter2D(x[:, :, d], -1, k) for d in range(3)], -1), 0, 1) * 255
-    elif name == "contrast":
-        m = x.mean(axis=(0, 1), keepdims=True)
-        y = np.clip((x - m) * p["factor"] + m, 0, 1) * 255
-    elif name in ("brightness", "saturate"):
-        hsv = sk.color.rgb2hsv(x)
-        if name == "brightness":
-            hsv[:, :, 2] = np.clip(hsv[:, :, 2] + p["shift"], 0, 1)
-        else:
-            hsv[:, :, 1] = np.clip(hsv[:, :, 1] * p["scale"] + p["offset"], 0, 1)
-        y = np.clip(sk.color.hsv2rgb(hsv), 0, 1) * 255
-    elif name == "jpeg_compression":
-        buf = io.BytesIO()
-        Image.fromarray(img).save(buf, "JPEG", quality=p["quality"])
-        y = np.asarray(Image.open(buf))
-    elif name == "pixelate":
-        h, w = img.shape[:2]
-        im = Image.fromarray(img).resize((int(w * p["factor"]), int(h * p["factor"])), Image.BOX)
-        y = np.asarray(im.resize((w, h), Image.BOX))
-    elif name == "zoom_blur":
-        y = _zoom_blur_centre(img, p["zooms"])
-    else:
-        raise KeyError(name)
-    return np.uint8(y)
-
-
-def _zoom_blur_centre(img: np.ndarray, zooms) -> np.ndarray:
-    from scipy.ndimage import zoom as scizoom
-
-    x = (img / 255.0).astype(np.float32)
-    h = x.shape[0]
-    out = np.zeros_like(x)
-    for z in zooms:
-        ch = int(np.ceil(h / z))
-        top = (h - ch) // 2
-        zoomed = scizoom(x[top:top + ch, top:top + ch], (z, z, 1), order=1)
-        trim = (zoomed.shape[0] - h) // 2
-        out += zoomed[trim:trim + h, trim:trim + h]
-    return np.clip((x + out) / (len(zooms) + 1), 0, 1) * 255
+    return corrupt_with_params(img, name, p)
 
 
 # ------------------------------------------------------------------ shared random draws
+def _take(queue: list, shape) -> np.ndarray:
+    """Pop recorded draws until they fill ``shape``.
+
+    Several small reference draws can fill one batched draw (glass blur's offsets, one pair per position);
+    an (H, W, C) per-pixel draw of the reference fills a (1, C, H, W) batch channel-first.
+    """
+    shape = tuple(shape)
+    first = np.asarray(queue.pop(0))
+    if first.ndim == 3 and shape == (1, first.shape[2], first.shape[0], first.shape[1]):
+        return first.transpose(2, 0, 1).reshape(shape)
+    parts, count, needed = [first.reshape(-1)], first.size, int(np.prod(shape))
+    while count < needed:
+        parts.append(np.asarray(queue.pop(0)).reshape(-1))
+        count += parts[-1].size
+    return np.concatenate(parts).reshape(shape)
+
+
 class SharedDraws:
-    """Feeds the same standard-normal / uniform numbers to numpy.random (reference) and dscr.corrupt.ops."""
+    """Feeds the same normal / uniform / integer numbers to numpy.random (reference) and dscr.corrupt.ops."""
 
     def __init__(self, seed: int = 0):
         self.rng = np.random.default_rng(seed)
         self.normals: list[np.ndarray] = []
         self.uniforms: list[np.ndarray] = []
+        self.integers: list[np.ndarray] = []
 
     # reference side: records what it hands out
     def np_normal(self, loc=0.0, scale=1.0, size=None):
@@ -126,20 +95,37 @@ class SharedDraws:
         self.uniforms.append(u)
         return low + (high - low) * u
 
+    def np_randint(self, low, high=None, size=None):
+        k = self.rng.integers(low, high, size=size)
+        self.integers.append(k)
+        return k
+
+    def np_choice(self, a, size=None, replace=True, p=None):
+        """Two-way np.random.choice as numpy draws it: a[0] where a uniform falls below p[0]."""
+        assert len(a) == 2 and p is not None, "only the two-way weighted choice is replayed"
+        u = self.rng.random(size)
+        self.uniforms.append(u)
+        return np.asarray(a)[(u >= p[0]).astype(np.intp)]
+
     # our side: replays them in order, per image of a batch of one
     def ops_normal(self, shape, generator, device, mean=0.0, std=1.0, dtype=torch.float32):
-        z = torch.as_tensor(self.normals.pop(0), dtype=dtype).reshape(shape)
+        z = torch.as_tensor(_take(self.normals, shape), dtype=dtype)
         return (z * std + mean).to(device)
 
     def ops_uniform(self, shape, generator, device, low=0.0, high=1.0, dtype=torch.float32):
-        u = torch.as_tensor(self.uniforms.pop(0), dtype=dtype).reshape(shape)
+        u = torch.as_tensor(_take(self.uniforms, shape), dtype=dtype)
         return (u * (high - low) + low).to(device)
+
+    def ops_randint(self, low, high, shape, generator, device):
+        return torch.as_tensor(_take(self.integers, shape), dtype=torch.int64).to(device)
 
     @contextlib.contextmanager
     def reference(self, monkeypatch):
         with monkeypatch.context() as m:
             m.setattr(np.random, "normal", self.np_normal)
             m.setattr(np.random, "uniform", self.np_uniform)
+            m.setattr(np.random, "randint", self.np_randint)
+            m.setattr(np.random, "choice", self.np_choice)
             yield
 
     @contextlib.contextmanager
@@ -149,4 +135,5 @@ class SharedDraws:
         with monkeypatch.context() as m:
             m.setattr(ops, "normal", self.ops_normal)
             m.setattr(ops, "uniform", self.ops_uniform)
+            m.setattr(ops, "randint", self.ops_randint)
             yield
