@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import torch
 
-from . import ops
+from . import ops, poisson
 
 
 def gaussian_noise(x: torch.Tensor, generator: torch.Generator, sigma: float) -> torch.Tensor:
@@ -25,9 +25,27 @@ def gaussian_noise(x: torch.Tensor, generator: torch.Generator, sigma: float) ->
 
 
 def shot_noise(x: torch.Tensor, generator: torch.Generator, photons: float) -> torch.Tensor:
-    """Poisson(x * photons) / photons: fewer photons, more noise."""
-    rates = (x * photons).to(generator.device)
-    return (torch.poisson(rates, generator=generator).to(x.device) / photons).clamp(0, 1)
+    """Poisson(x * photons) / photons, clipped to [0, 1]: fewer photons, more noise.
+
+    Images that come from uint8 (every value ``level / 255``) are sampled through per-level alias tables
+    (`poisson.shot_noise_on_grid`: exact to 2**-31, 6 to 8x cheaper on CPU); any other input, or more
+    photons than the tables cover, goes through ``torch.poisson``, which is exact for any rate but draws
+    a costly sample per value. The two paths consume the generator differently, so they give different
+    (equally distributed) images for one seed.
+
+    Args:
+        x: float images (N, C, H, W) in [0, 1].
+        generator: randomness source.
+        photons: photons per unit intensity.
+
+    Returns:
+        Corrupted float images.
+    """
+    noisy = poisson.shot_noise_on_grid(x, generator, photons)
+    if noisy is not None:
+        return noisy
+    counts = torch.poisson((x * photons).to(generator.device), generator=generator).to(x.device)
+    return (counts / photons).clamp(0, 1)
 
 
 def impulse_noise(x: torch.Tensor, generator: torch.Generator, amount: float) -> torch.Tensor:

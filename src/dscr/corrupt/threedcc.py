@@ -20,7 +20,7 @@ import torch
 
 from dscr.config import DscrError
 
-from . import ops
+from . import noise, ops
 
 _GAUSS = (0.08, 0.12, 0.18, 0.26, 0.38)
 
@@ -34,8 +34,7 @@ def color_quant(x: torch.Tensor, generator: torch.Generator, bits: int) -> torch
 
 
 def _poisson_gaussian(x: torch.Tensor, generator: torch.Generator, photons: float, sigma: float) -> torch.Tensor:
-    noisy = (torch.poisson((x * photons).to(generator.device), generator=generator).to(x.device) / photons)
-    noisy = noisy.clamp(0, 1)
+    noisy = noise.shot_noise(x, generator, photons)
     return (noisy + ops.normal(x.shape, generator, x.device, std=sigma)).clamp(0, 1)
 
 
