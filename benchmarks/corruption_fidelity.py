@@ -1,11 +1,12 @@
-"""Fidelity figures of dscr.corrupt against the references, as a markdown table for docs/corruptions.md.
+"""Fidelity figures of dscr.corrupt against the references, as markdown tables for docs/corruptions.md.
 
-    python benchmarks/corruption_fidelity.py
+    python benchmarks/corruption_fidelity.py [--cifar-images 16]
 
-Same comparisons as tests/corrupt/test_fidelity.py, printed instead of asserted: per corruption and
-severity, the share of values within one grey level of the reference and the PSNR (deterministic ones and
-random ones given the reference's random draws), or the difference of mean / spread of (corrupted - clean)
-for random ones compared in distribution.
+Same comparisons as tests/corrupt/test_fidelity.py and test_make_cifar_c.py, printed instead of asserted:
+per corruption and severity, the share of values equal to / within one grey level of the reference and the
+PSNR (deterministic ones, and random ones given the reference's random draws), or the mean / spread of
+(corrupted - clean) for random ones compared in distribution. First our cifar10-c against make_cifar_c.py
+(the CIFAR-10-C generator) on real CIFAR-10 test images, then our voc-c against imagecorruptions.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "corrupt"))
 
-from corrupt_reference import (SharedDraws, cifar_reference, psnr, smooth_images, to_nchw,  # noqa: E402
+from corrupt_reference import (SharedDraws, psnr, smooth_images, to_nchw,  # noqa: E402
                                to_nhwc, within_one)
 
 DETERMINISTIC = ["gaussian_blur", "defocus_blur", "contrast", "brightness", "saturate", "jpeg_compression",
@@ -32,26 +33,83 @@ def fmt(values) -> str:
     return " / ".join(values)
 
 
+def cifar_test_images(n: int) -> np.ndarray:
+    """The first n CIFAR-10 test images of `dscr data cifar10`, or smooth synthetic ones without the data."""
+    try:
+        return np.array(np.load("data/cifar10/test_images.npy", mmap_mode="r")[:n])
+    except OSError:
+        return smooth_images(n, 32, 32, seed=1)
+
+
+def equal_within_psnr(ours: np.ndarray, ref: np.ndarray) -> tuple[str, str, str]:
+    return f"{np.mean(ours == ref) * 100:.1f}", f"{within_one(ours, ref) * 100:.2f}", f"{psnr(ours, ref):.0f}"
+
+
+def make_cifar_c_tables(images: np.ndarray) -> None:
+    """cifar10-c vs the CIFAR-10-C generator: image by image (deterministic, or given the same draws)."""
+    import make_cifar_c
+
+    from dscr import corrupt
+
+    suite = corrupt.get_suite("cifar10-c")
+    mp = pytest.MonkeyPatch()
+    print(f"cifar10-c vs make_cifar_c.py on {len(images)} CIFAR-10 test images")
+    print("| corruption | check | % equal, sev 1..5 | % within 1 level, sev 1..5 | PSNR dB, sev 1..5 |")
+    print("|---|---|---|---|---|")
+    for name in suite.corruptions:
+        if name in ("shot_noise", "frost"):
+            continue  # Poisson draws and photographs cannot be shared: compared in distribution below
+        rows = []
+        for s in suite.severities:
+            if name in make_cifar_c.DETERMINISTIC:
+                ours = to_nhwc(suite.apply(name, to_nchw(images), s))
+                ref = np.stack([make_cifar_c.corrupt(im, name, s) for im in images])
+            else:
+                oo, rr = [], []
+                for img in images:
+                    draws = SharedDraws(seed=s)
+                    with draws.reference(mp):
+                        rr.append(make_cifar_c.corrupt(img, name, s))
+                    with draws.ours(mp):
+                        oo.append(to_nhwc(suite.apply(name, to_nchw(img[None]), s))[0])
+                ours, ref = np.stack(oo), np.stack(rr)
+            rows.append(equal_within_psnr(ours, ref))
+        check = "image by image" if name in make_cifar_c.DETERMINISTIC else "same random draws"
+        print(f"| {name} | {check} | " + " | ".join(fmt(col) for col in zip(*rows)) + " |")
+    print()
+    print("| corruption | mean of (corrupted - clean), ours/ref, sev 1..5 | std, ours/ref, sev 1..5 |")
+    print("|---|---|---|")
+    for name in ("shot_noise", "frost"):
+        means, stds = [], []
+        for s in suite.severities:
+            ours = to_nhwc(suite.apply(name, to_nchw(images), s, torch.Generator().manual_seed(0)))
+            np.random.seed(0)
+            ref = np.stack([make_cifar_c.corrupt(im, name, s) for im in images])
+            do, dr = ours.astype(float) - images, ref.astype(float) - images
+            means.append(f"{do.mean():.1f}/{dr.mean():.1f}")
+            stds.append(f"{do.std():.1f}/{dr.std():.1f}")
+        print(f"| {name} | {fmt(means)} | {fmt(stds)} |")
+    print()
+
+
 def main() -> None:
+    import argparse
+
     import imagecorruptions
 
     from dscr import corrupt
 
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cifar-images", type=int, default=16)
+    args = parser.parse_args()
     torch.set_num_threads(1)
-    cifar = corrupt.get_suite("cifar10-c")
+    make_cifar_c_tables(cifar_test_images(args.cifar_images))
+    print("voc-c (ImageNet constants) vs imagecorruptions on synthetic images")
     voc = corrupt.get_suite("voc-c")
-    c_imgs = smooth_images(8, 32, 32, seed=1)
     v_imgs = smooth_images(4, 48, 40, seed=2)
     print("| corruption | reference | check | within 1 level, sev 1/2/3/4/5 | PSNR dB, sev 1/2/3/4/5 |")
     print("|---|---|---|---|---|")
     for name in DETERMINISTIC:
-        w, p = [], []
-        for s in range(1, 6):
-            ours = to_nhwc(cifar.apply(name, to_nchw(c_imgs), s))
-            ref = np.stack([cifar_reference(name, im, cifar.table[name].params[s - 1]) for im in c_imgs])
-            w.append(f"{within_one(ours, ref) * 100:.2f}%")
-            p.append(f"{psnr(ours, ref):.0f}")
-        print(f"| {name} | CIFAR constants, library primitives | image by image | {fmt(w)} | {fmt(p)} |")
         w, p = [], []
         for s in range(1, 6):
             ours = to_nhwc(voc.apply(name, to_nchw(v_imgs), s))

@@ -61,7 +61,9 @@ def glass_blur(x: torch.Tensor, generator: torch.Generator, sigma: float, delta:
                iterations: int) -> torch.Tensor:
     """Gaussian blur, 8-bit truncation, local pixel swaps, gaussian blur again (the reference's steps)."""
     n, c, h, w = x.shape
-    blurred = torch.floor(ops.gaussian_blur(x, sigma) * 255.0 + 1e-3).clamp(0, 255) / 255.0
+    # np.uint8 of skimage's float64 blur: computed in float64 too, so that flat areas drop to k-1 exactly
+    # where the reference's do (no rounding guard).
+    blurred = (torch.floor(ops.gaussian_blur(x.double(), sigma) * 255.0).clamp(0, 255) / 255.0).to(x.dtype)
     perm = glass_permutation(n, h, w, delta, iterations, generator).to(x.device)
     shuffled = blurred.reshape(n, c, h * w).gather(2, perm[:, None, :].expand(n, c, h * w)).reshape(n, c, h, w)
     return ops.gaussian_blur(shuffled, sigma).clamp(0, 1)

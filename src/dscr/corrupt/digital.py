@@ -117,25 +117,38 @@ def pixelate(x: torch.Tensor, generator: torch.Generator, factor: float, upsampl
 
 
 def _affine_inverse_maps(n: int, h: int, w: int, max_shift: float, generator, device):
-    """Source coordinates of cv2.warpAffine for the random three-point affine of ImageNet-C's elastic."""
+    """Source coordinates of cv2.warpAffine for the random three-point affine of ImageNet-C's elastic.
+
+    OpenCV 3/4 (the versions that made the published sets) inverts the matrix in closed form, evaluates the
+    source position of every pixel as two terms each rounded to 1/1024 px, adds half a 1/32 step and keeps
+    1/32 px (INTER_BITS = 5); this reproduces that quantisation.
+    """
     center = np.float32([h, w]) // 2
     square = min(h, w) // 3
-    src = np.float32([center + square, [center[0] + square, center[1] - square], center - square])
-    src = torch.from_numpy(src).double()
-    dst = src + ops.uniform((n, 3, 2), generator, "cpu", -max_shift, max_shift).double()
-    # M maps src -> dst (cv2.getAffineTransform); warpAffine samples the source at M^-1 (dst pixel).
+    src = torch.from_numpy(np.float32([center + square, [center[0] + square, center[1] - square], center - square]))
+    dst = (src + ops.uniform((n, 3, 2), generator, "cpu", -max_shift, max_shift)).double()  # float32 sum, as numpy
+    # M maps src -> dst (cv2.getAffineTransform).
     ones = torch.ones(n, 3, 1, dtype=torch.float64)
-    a = torch.cat([src.expand(n, 3, 2), ones], dim=2)
-    m = torch.linalg.solve(a, dst).transpose(1, 2)  # (n, 2, 3)
-    full = torch.cat([m, torch.tensor([0.0, 0.0, 1.0], dtype=torch.float64).expand(n, 1, 3)], dim=1)
-    inv = torch.linalg.inv(full)[:, :2]
-    ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float64), torch.arange(w, dtype=torch.float64),
-                            indexing="ij")
-    grid = torch.stack([xs, ys, torch.ones_like(xs)], dim=0).reshape(3, -1)
-    coords = (inv @ grid).reshape(n, 2, h, w)
-    # cv2 quantises remap coordinates to 1/32 pixel (INTER_BITS = 5).
-    coords = torch.round(coords * 32) / 32
-    return coords[:, 1].to(device), coords[:, 0].to(device)
+    m = torch.linalg.solve(torch.cat([src.double().expand(n, 3, 2), ones], dim=2), dst).transpose(1, 2)  # (n, 2, 3)
+    a, b, c = m[:, 0, 0], m[:, 0, 1], m[:, 0, 2]
+    d, e, f = m[:, 1, 0], m[:, 1, 1], m[:, 1, 2]
+    det = a * e - b * d
+    det = torch.where(det != 0, 1.0 / det, torch.zeros_like(det))
+    a11, a12, a21, a22 = e * det, -b * det, -d * det, a * det  # cv2.invertAffineTransform
+    b1, b2 = -a11 * c - a12 * f, -a21 * c - a22 * f
+    rows = torch.arange(h, dtype=torch.float64).view(1, h, 1)
+    cols = torch.arange(w, dtype=torch.float64).view(1, 1, w)
+
+    def fixed(v: torch.Tensor) -> torch.Tensor:  # saturate_cast<int>(v * 1024), round half to even
+        return torch.round(v * 1024).long()
+
+    def quantised(col_term, row_term, offset):
+        row_part = fixed(row_term.view(n, 1, 1) * rows + offset.view(n, 1, 1))
+        return ((row_part + 16 + fixed(col_term.view(n, 1, 1) * cols)) >> 5).double() / 32
+
+    map_x = quantised(a11, a12, b1)
+    map_y = quantised(a21, a22, b2)
+    return map_y.to(device), map_x.to(device)
 
 
 def displacement_field(x: torch.Tensor, generator: torch.Generator, alpha: float, sigma, amplitude: float):

@@ -80,9 +80,11 @@ def snow(x: torch.Tensor, generator: torch.Generator, loc: float, scale: float, 
     # imagecorruptions blurs the whole zoomed crop and crops afterwards (edges replicate further out)
     layer = ops.clipped_zoom(layer, zoom, trim, whole=trim == "start")
     layer = torch.where(layer < threshold, torch.zeros_like(layer), layer).clamp(0, 1)
+    if trim == "center":  # hendrycks hands ImageMagick the layer as an 8-bit image (np.uint8: truncated)
+        layer = torch.floor(layer * 255) / 255
     angles = ops.uniform((n,), generator, "cpu", -135.0, -45.0, dtype=torch.float64)
     layer = motion_blur_with_angle(layer, radius, blur_sigma, angles)[..., :h, :w]
-    layer = torch.round(layer * 255) / 255  # the reference keeps the layer as an 8-bit image
+    layer = torch.round(layer * 255) / 255  # the blurred layer comes back as an 8-bit image
     grey = ops.rgb_to_gray(x)
     x = blend * x + (1 - blend) * torch.maximum(x, grey * 1.5 + 0.5)
     return (x + layer + layer.flip(-1, -2)).clamp(0, 1)
