@@ -42,6 +42,12 @@ def glass_permutation(n: int, h: int, w: int, delta: int, iterations: int, gener
         active = (ops.uniform((steps, n), generator, "cpu") < swap_probability).numpy()
     perm = np.tile(np.arange(h * w, dtype=np.int64)[:, None], (1, n))  # (HW, n): row p = sources at p
     batch = np.arange(n)
+    if delta == 1 and active is None and not swap:
+        # Offsets are -1 or 0, so every source q is the position itself or one the descending walk reaches
+        # later in the same pass: a whole pass reads values from before it and is one gather.
+        for block in flat_offsets.reshape(iterations, len(positions), n):
+            perm[positions] = perm[positions[:, None] + block, batch]
+        return torch.from_numpy(perm.T.copy())
     for step in range(steps):
         p = positions[step % len(positions)]
         q = p + flat_offsets[step]

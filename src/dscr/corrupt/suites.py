@@ -31,8 +31,13 @@ FUNCTIONS = {
     "jpeg_compression": (digital.jpeg_compression, "round"),  # decoded JPEG is already 8-bit
 }
 
-# Costs per call, not per image (the pixel walk is replayed once for the whole batch): never split the batch.
-WHOLE_BATCH = {"glass_blur"}
+
+def walks_sequentially(name: str, params) -> bool:
+    """Glass blur replays its pixel walk step by step, once per call whatever the batch, unless every
+    offset is -1 or 0 (delta 1: one gather per pass, see blur.glass_permutation). Such corruptions get the
+    whole batch instead of cache-sized chunks."""
+    return name == "glass_blur" and any(p["delta"] > 1 for p in params)
+
 
 # The 19 of CIFAR-10-C in the order of the published files; ImageNet-C keeps the first 15.
 ALL19 = ("gaussian_noise", "shot_noise", "impulse_noise", "defocus_blur", "glass_blur", "motion_blur", "zoom_blur",
@@ -50,7 +55,7 @@ def bind(table: dict[str, list[dict]], names, rounding: dict[str, str] | None = 
     """Corruption specs for ``names`` with their constants from ``table`` (``rounding`` overrides FUNCTIONS')."""
     rounding = rounding or {}
     return {n: Corruption(n, FUNCTIONS[n][0], tuple(table[n]), rounding.get(n, FUNCTIONS[n][1]),
-                          whole_batch=n in WHOLE_BATCH)
+                          whole_batch=walks_sequentially(n, table[n]))
             for n in names}
 
 
@@ -70,7 +75,7 @@ def _register_builtin() -> None:
     register_suite(Suite("imagenet-c-bar", "imagenet", cbar_specs, cbar_table.SOURCE, "imagefolder", 224))
     mnist_functions = {"flip_left_right": mnist_c.turn_right, "flip_top_bottom": mnist_c.turn_left}
     mnist_specs = {name: Corruption(name, mnist_functions.get(name) or getattr(mnist_c, name), tuple(params),
-                                    rgb=False, whole_batch=name in WHOLE_BATCH)
+                                    rgb=False, whole_batch=name == "glass_blur")  # true swaps: sequential
                    for name, params in fashion_mnist.TABLE.items()}
     register_suite(Suite("fashion-mnist-c", "fashionmnist", mnist_specs, fashion_mnist.SOURCE, "cifar", 28))
     specs_3dcc = {name: Corruption(name, getattr(threedcc, name), tuple(params),
