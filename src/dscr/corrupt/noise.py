@@ -52,9 +52,8 @@ def impulse_noise(x: torch.Tensor, generator: torch.Generator, amount: float) ->
     """Salt and pepper as skimage.util.random_noise(mode='s&p'): each value flips with probability
     ``amount`` to 1 or 0 with equal odds."""
     flipped = ops.uniform(x.shape, generator, x.device) < amount
-    salted = ops.uniform(x.shape, generator, x.device) < 0.5
-    out = torch.where(flipped & salted, torch.ones_like(x), x)
-    return torch.where(flipped & ~salted, torch.zeros_like(x), out)
+    salt_or_pepper = (ops.uniform(x.shape, generator, x.device) < 0.5).to(x.dtype)
+    return torch.where(flipped, salt_or_pepper, x)
 
 
 def speckle_noise(x: torch.Tensor, generator: torch.Generator, sigma: float) -> torch.Tensor:

@@ -23,14 +23,14 @@ def uniform(shape, generator: torch.Generator, device, low: float = 0.0, high: f
             dtype=torch.float32) -> torch.Tensor:
     """Uniform samples in [low, high) drawn from ``generator`` and returned on ``device``."""
     u = torch.rand(*shape, generator=generator, device=generator.device, dtype=dtype)
-    return (u * (high - low) + low).to(device)
+    return u.mul_(high - low).add_(low).to(device)
 
 
 def normal(shape, generator: torch.Generator, device, mean: float = 0.0, std: float = 1.0,
            dtype=torch.float32) -> torch.Tensor:
     """Normal samples drawn from ``generator`` and returned on ``device``."""
     z = torch.randn(*shape, generator=generator, device=generator.device, dtype=dtype)
-    return (z * std + mean).to(device)
+    return z.mul_(std).add_(mean).to(device)
 
 
 def randint(low: int, high: int, shape, generator: torch.Generator, device) -> torch.Tensor:
