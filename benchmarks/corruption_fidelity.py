@@ -45,6 +45,20 @@ def equal_within_psnr(ours: np.ndarray, ref: np.ndarray) -> tuple[str, str, str]
     return f"{np.mean(ours == ref) * 100:.1f}", f"{within_one(ours, ref) * 100:.2f}", f"{psnr(ours, ref):.0f}"
 
 
+def noise_moments(suite, name: str, images: np.ndarray, reference) -> tuple[str, str]:
+    """Mean and spread of (corrupted - clean), ours/ref per severity; ``reference(img, severity)`` after
+    np.random.seed(0)."""
+    means, stds = [], []
+    for s in suite.severities:
+        ours = to_nhwc(suite.apply(name, to_nchw(images), s, torch.Generator().manual_seed(0)))
+        np.random.seed(0)
+        ref = np.stack([reference(im, s) for im in images])
+        do, dr = ours.astype(float) - images, ref.astype(float) - images
+        means.append(f"{do.mean():.1f}/{dr.mean():.1f}")
+        stds.append(f"{do.std():.1f}/{dr.std():.1f}")
+    return fmt(means), fmt(stds)
+
+
 def make_cifar_c_tables(images: np.ndarray) -> None:
     """cifar10-c vs the CIFAR-10-C generator: image by image (deterministic, or given the same draws)."""
     import make_cifar_c
@@ -65,14 +79,9 @@ def make_cifar_c_tables(images: np.ndarray) -> None:
                 ours = to_nhwc(suite.apply(name, to_nchw(images), s))
                 ref = np.stack([make_cifar_c.corrupt(im, name, s) for im in images])
             else:
-                oo, rr = [], []
-                for img in images:
-                    draws = SharedDraws(seed=s)
-                    with draws.reference(mp):
-                        rr.append(make_cifar_c.corrupt(img, name, s))
-                    with draws.ours(mp):
-                        oo.append(to_nhwc(suite.apply(name, to_nchw(img[None]), s))[0])
-                ours, ref = np.stack(oo), np.stack(rr)
+                pairs = [SharedDraws(seed=s).corrupt_both(mp, lambda im: make_cifar_c.corrupt(im, name, s), suite,
+                                                          name, img, s) for img in images]
+                ours, ref = (np.stack(side) for side in zip(*pairs))
             rows.append(equal_within_psnr(ours, ref))
         check = "image by image" if name in make_cifar_c.DETERMINISTIC else "same random draws"
         print(f"| {name} | {check} | " + " | ".join(fmt(col) for col in zip(*rows)) + " |")
@@ -80,15 +89,8 @@ def make_cifar_c_tables(images: np.ndarray) -> None:
     print("| corruption | mean of (corrupted - clean), ours/ref, sev 1..5 | std, ours/ref, sev 1..5 |")
     print("|---|---|---|")
     for name in ("shot_noise", "frost"):
-        means, stds = [], []
-        for s in suite.severities:
-            ours = to_nhwc(suite.apply(name, to_nchw(images), s, torch.Generator().manual_seed(0)))
-            np.random.seed(0)
-            ref = np.stack([make_cifar_c.corrupt(im, name, s) for im in images])
-            do, dr = ours.astype(float) - images, ref.astype(float) - images
-            means.append(f"{do.mean():.1f}/{dr.mean():.1f}")
-            stds.append(f"{do.std():.1f}/{dr.std():.1f}")
-        print(f"| {name} | {fmt(means)} | {fmt(stds)} |")
+        means, stds = noise_moments(suite, name, images, lambda im, s: make_cifar_c.corrupt(im, name, s))
+        print(f"| {name} | {means} | {stds} |")
     print()
 
 
@@ -121,14 +123,9 @@ def main() -> None:
     for name in SHARED:
         w, p = [], []
         for s in range(1, 6):
-            oo, rr = [], []
-            for img in v_imgs:
-                draws = SharedDraws(seed=s)
-                with draws.reference(mp):
-                    rr.append(imagecorruptions.corrupt(img, s, name))
-                with draws.ours(mp):
-                    oo.append(to_nhwc(voc.apply(name, to_nchw(img[None]), s))[0])
-            ours, ref = np.stack(oo), np.stack(rr)
+            pairs = [SharedDraws(seed=s).corrupt_both(mp, lambda im: imagecorruptions.corrupt(im, s, name), voc, name,
+                                                      img, s) for img in v_imgs]
+            ours, ref = (np.stack(side) for side in zip(*pairs))
             w.append(f"{within_one(ours, ref) * 100:.2f}%")
             p.append(f"{psnr(ours, ref):.0f}")
         print(f"| {name} | imagecorruptions | same random draws | {fmt(w)} | {fmt(p)} |")
@@ -138,15 +135,8 @@ def main() -> None:
     print("|---|---|---|---|")
     imgs = smooth_images(32, 32, 32, seed=3)
     for name in DISTRIBUTION:
-        means, stds = [], []
-        for s in range(1, 6):
-            ours = to_nhwc(voc.apply(name, to_nchw(imgs), s, torch.Generator().manual_seed(0)))
-            np.random.seed(0)
-            ref = np.stack([imagecorruptions.corrupt(im, s, name) for im in imgs])
-            do, dr = ours.astype(float) - imgs, ref.astype(float) - imgs
-            means.append(f"{do.mean():.1f}/{dr.mean():.1f}")
-            stds.append(f"{do.std():.1f}/{dr.std():.1f}")
-        print(f"| {name} | distribution, 32 images | {fmt(means)} | {fmt(stds)} |")
+        means, stds = noise_moments(voc, name, imgs, lambda im, s: imagecorruptions.corrupt(im, s, name))
+        print(f"| {name} | distribution, 32 images | {means} | {stds} |")
 
 
 if __name__ == "__main__":

@@ -137,3 +137,15 @@ class SharedDraws:
             m.setattr(ops, "uniform", self.ops_uniform)
             m.setattr(ops, "randint", self.ops_randint)
             yield
+
+    def corrupt_both(self, monkeypatch, reference, suite, name: str, img: np.ndarray, severity: int):
+        """One HWC image through ``reference(img)`` and through our ``suite`` with the same draws.
+
+        Returns:
+            (ours, ref) uint8 HWC images; afterwards every recorded draw should have been replayed.
+        """
+        with self.reference(monkeypatch):
+            ref = reference(img)
+        with self.ours(monkeypatch):
+            ours = to_nhwc(suite.apply(name, to_nchw(img[None]), severity))[0]
+        return ours, ref

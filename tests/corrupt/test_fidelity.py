@@ -63,11 +63,8 @@ def test_imagecorruptions_with_shared_draws(voc_images, monkeypatch, name, sever
     """Random corruptions given the same random numbers as the reference (one image at a time)."""
     suite = corrupt.get_suite("voc-c")
     for img in voc_images:
-        draws = SharedDraws(seed=severity)
-        with draws.reference(monkeypatch):
-            ref = imagecorruptions.corrupt(img, severity, name)
-        with draws.ours(monkeypatch):
-            ours = to_nhwc(suite.apply(name, to_nchw(img[None]), severity))[0]
+        ours, ref = SharedDraws(seed=severity).corrupt_both(
+            monkeypatch, lambda im: imagecorruptions.corrupt(im, severity, name), suite, name, img, severity)
         # spatter's water mask goes through Canny / distance transform / equalizeHist, elastic through two
         # bilinear resamplings: a few pixels may differ by more than one level there.
         loose = name in ("spatter", "elastic_transform")

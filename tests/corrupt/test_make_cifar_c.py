@@ -65,10 +65,8 @@ SHARED = {"gaussian_noise": 0.99, "speckle_noise": 0.99, "impulse_noise": 0.99, 
 def test_random_corruptions_agree_given_the_same_draws(suite, images, monkeypatch, name, severity):
     for img in images:
         draws = SharedDraws(seed=severity)
-        with draws.reference(monkeypatch):
-            ref = make_cifar_c.corrupt(img, name, severity)
-        with draws.ours(monkeypatch):
-            ours = to_nhwc(suite.apply(name, to_nchw(img[None]), severity))[0]
+        ours, ref = draws.corrupt_both(monkeypatch, lambda im: make_cifar_c.corrupt(im, name, severity), suite, name,
+                                       img, severity)
         assert not (draws.normals or draws.uniforms or draws.integers), "both sides must use every draw"
         assert within_one(ours, ref) >= SHARED[name], within_one(ours, ref)
 
