@@ -103,11 +103,12 @@ def frost(x: torch.Tensor, generator: torch.Generator, image_weight: float, fros
     pick = ops.randint(0, bank_size, (n,), generator, x.device)
     top = ops.randint(0, h + 1, (n,), generator, x.device)
     left = ops.randint(0, w + 1, (n,), generator, x.device)
-    rows = (top[:, None] + torch.arange(h, device=x.device))[:, :, None]  # (N, H, 1)
-    cols = (left[:, None] + torch.arange(w, device=x.device))[:, None, :]  # (N, 1, W)
-    index = (pick[:, None, None] * (4 * h * w) + rows * (2 * w) + cols).reshape(-1)
-    flat_bank = bank.permute(1, 0, 2, 3).reshape(3, -1)
-    texture = flat_bank[:, index].reshape(3, n, h, w).permute(1, 0, 2, 3)
+    # one flat index per output value, (N, 3, H, W) order, into the bank (K, 3, 2H, 2W)
+    start = pick * (3 * 4 * h * w) + top * (2 * w) + left
+    channel = torch.arange(3, device=x.device) * (4 * h * w)
+    offset = (torch.arange(h, device=x.device)[:, None] * (2 * w) + torch.arange(w, device=x.device)).view(1, h, w)
+    index = start.view(n, 1, 1, 1) + (channel.view(3, 1, 1) + offset).unsqueeze(0)
+    texture = bank.reshape(-1).take(index)
     return (image_weight * x + frost_weight * texture).clamp(0, 1)
 
 
