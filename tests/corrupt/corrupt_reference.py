@@ -149,3 +149,60 @@ class SharedDraws:
         with self.ours(monkeypatch):
             ours = to_nhwc(suite.apply(name, to_nchw(img[None]), severity))[0]
         return ours, ref
+
+
+# ------------------------------------------------------------------ checks shared by the generator tests
+# ``reference(img, name, severity)`` is a generator module's ``corrupt`` (make_cifar_c, make_tinyimagenet_c).
+def check_deterministic(suite, reference, name: str, images: np.ndarray, min_within_one: float = 0.99) -> None:
+    """Image by image, at every severity: at least ``min_within_one`` of the values within one grey level."""
+    for severity in suite.severities:
+        ours = to_nhwc(suite.apply(name, to_nchw(images), severity))
+        ref = np.stack([reference(img, name, severity) for img in images])
+        assert ref.dtype == np.uint8 and ref.shape == images.shape
+        assert within_one(ours, ref) >= min_within_one, (severity, within_one(ours, ref))
+
+
+def check_seeded_by_np_random(reference, name: str, image: np.ndarray) -> None:
+    """np.random.seed fixes the reference's output, another seed changes it, and it corrupts the image."""
+    def run(seed):
+        np.random.seed(seed)
+        return reference(image, name, 3)
+
+    first = run(5)
+    assert np.array_equal(first, run(5))
+    assert not np.array_equal(first, run(6))
+    assert not np.array_equal(first, image)
+
+
+def check_shared_draws(suite, reference, name: str, images: np.ndarray, severity: int, monkeypatch,
+                       min_within_one: float) -> None:
+    """Image by image given the same random draws; both sides must use every draw."""
+    for img in images:
+        draws = SharedDraws(seed=severity)
+        ours, ref = draws.corrupt_both(monkeypatch, lambda im: reference(im, name, severity), suite, name, img,
+                                       severity)
+        assert not (draws.normals or draws.uniforms or draws.integers), "both sides must use every draw"
+        assert within_one(ours, ref) >= min_within_one, within_one(ours, ref)
+
+
+def check_shot_noise_distribution(suite, reference, images: np.ndarray) -> None:
+    """Poisson draws cannot be shared: mean and spread of the noise agree (0.3 level, 5 %)."""
+    for severity in (1, 5):
+        ours = to_nhwc(suite.apply("shot_noise", to_nchw(images), severity, torch.Generator().manual_seed(0)))
+        np.random.seed(0)
+        ref = np.stack([reference(img, "shot_noise", severity) for img in images])
+        noise_ours = ours.astype(np.float64) - images
+        noise_ref = ref.astype(np.float64) - images
+        assert abs(noise_ours.mean() - noise_ref.mean()) < 0.3
+        assert abs(noise_ours.std() - noise_ref.std()) < 0.05 * noise_ref.std()
+
+
+def check_frost_brightness(suite, reference, images: np.ndarray) -> None:
+    """Our frost texture is synthetic: the corrupted images' mean and spread agree with the photographs'
+    (cropped as the generator crops them) within 6 %."""
+    for severity in (1, 5):
+        ours = to_nhwc(suite.apply("frost", to_nchw(images), severity, torch.Generator().manual_seed(0)))
+        np.random.seed(0)
+        ref = np.stack([reference(img, "frost", severity) for img in images])
+        assert abs(ours.mean() - ref.mean()) < 0.06 * ref.mean(), (ours.mean(), ref.mean())
+        assert abs(ours.std() - ref.std()) < 0.06 * ref.std(), (ours.std(), ref.std())

@@ -228,25 +228,32 @@ def snow(img, loc, scale, zoom, threshold, radius, blur_sigma, blend):
     layer8 = (np.clip(layer.squeeze(), 0, 1) * 255).astype(np.uint8)  # the 'L' image handed to Wand
     layer = imagemagick_motion_blur(layer8, radius, blur_sigma, np.random.uniform(-135, -45)) / 255.0
     layer = layer[..., np.newaxis]
-    grey = cv2.cvtColor(x, cv2.COLOR_RGB2GRAY).reshape(SIZE, SIZE, 1)
+    grey = cv2.cvtColor(x, cv2.COLOR_RGB2GRAY)[..., np.newaxis]
     x = blend * x + (1 - blend) * np.maximum(x, grey * 1.5 + 0.5)
     return np.clip(x + layer + np.rot90(layer, k=2), 0, 1) * 255
 
 
+def frost_photo(index: int) -> np.ndarray:
+    """The script's ``cv2.imread`` of frost photograph ``index`` (BGR), from the imagecorruptions wheel."""
+    resource = importlib.resources.files("imagecorruptions") / "frost" / FROST_FILES[index]
+    with importlib.resources.as_file(resource) as path:
+        return cv2.imread(str(path))
+
+
 def frost(img, image_weight, frost_weight, texture_scale):
-    name = FROST_FILES[np.random.randint(5)]
-    with importlib.resources.as_file(importlib.resources.files("imagecorruptions") / "frost" / name) as path:
-        photo = cv2.imread(str(path))
+    photo = frost_photo(np.random.randint(5))
     photo = cv2.resize(photo, (0, 0), fx=texture_scale, fy=texture_scale)
-    top, left = np.random.randint(0, photo.shape[0] - SIZE), np.random.randint(0, photo.shape[1] - SIZE)
-    crop = photo[top:top + SIZE, left:left + SIZE][..., [2, 1, 0]]  # BGR -> RGB
+    h, w = np.array(img).shape[:2]
+    top, left = np.random.randint(0, photo.shape[0] - h), np.random.randint(0, photo.shape[1] - w)
+    crop = photo[top:top + h, left:left + w][..., [2, 1, 0]]  # BGR -> RGB
     return np.clip(image_weight * np.array(img) + frost_weight * crop, 0, 255)
 
 
 def fog(img, thickness, decay):
     x = _as_float(img)
     peak = x.max()
-    x += thickness * plasma_fractal(decay=decay)[:SIZE, :SIZE][..., np.newaxis]
+    h, w = x.shape[:2]
+    x += thickness * plasma_fractal(mapsize=h, decay=decay)[:h, :w][..., np.newaxis]
     return np.clip(x * peak / (peak + thickness), 0, 1) * 255
 
 
@@ -304,8 +311,9 @@ def jpeg_compression(img, quality):
 
 
 def pixelate(img, factor):
-    small = img.resize((int(SIZE * factor), int(SIZE * factor)), Image.BOX)
-    return small.resize((SIZE, SIZE), Image.BOX)
+    w, h = img.size
+    small = img.resize((int(w * factor), int(h * factor)), Image.BOX)
+    return small.resize((w, h), Image.BOX)
 
 
 def elastic_transform(img, alpha, sigma, affine):

@@ -14,7 +14,8 @@ import torch
 from dscr import corrupt
 
 import make_cifar_c
-from corrupt_reference import SharedDraws, smooth_images, to_nchw, to_nhwc, within_one
+from corrupt_reference import (check_deterministic, check_frost_brightness, check_seeded_by_np_random,
+                               check_shared_draws, check_shot_noise_distribution, smooth_images)
 
 RANDOM = [name for name in make_cifar_c.CORRUPTIONS if name not in make_cifar_c.DETERMINISTIC]
 
@@ -35,23 +36,12 @@ def test_reference_covers_the_suite(suite):
 
 @pytest.mark.parametrize("name", make_cifar_c.DETERMINISTIC)
 def test_deterministic_corruptions_agree_with_our_suite(suite, images, name):
-    for severity in suite.severities:
-        ours = to_nhwc(suite.apply(name, to_nchw(images), severity))
-        ref = np.stack([make_cifar_c.corrupt(img, name, severity) for img in images])
-        assert ref.dtype == np.uint8 and ref.shape == images.shape
-        assert within_one(ours, ref) >= 0.99, (severity, within_one(ours, ref))
+    check_deterministic(suite, make_cifar_c.corrupt, name, images)
 
 
 @pytest.mark.parametrize("name", RANDOM)
 def test_random_corruptions_are_seeded_by_np_random_seed(images, name):
-    def run(seed):
-        np.random.seed(seed)
-        return make_cifar_c.corrupt(images[0], name, 3)
-
-    first = run(5)
-    assert np.array_equal(first, run(5))
-    assert not np.array_equal(first, run(6))
-    assert not np.array_equal(first, images[0])
+    check_seeded_by_np_random(make_cifar_c.corrupt, name, images[0])
 
 
 # Image by image given the same draws, the share of values within one grey level. The OpenCV chain of spatter
@@ -63,12 +53,7 @@ SHARED = {"gaussian_noise": 0.99, "speckle_noise": 0.99, "impulse_noise": 0.99, 
 @pytest.mark.parametrize("severity", [1, 2, 3, 4, 5])
 @pytest.mark.parametrize("name", list(SHARED))
 def test_random_corruptions_agree_given_the_same_draws(suite, images, monkeypatch, name, severity):
-    for img in images:
-        draws = SharedDraws(seed=severity)
-        ours, ref = draws.corrupt_both(monkeypatch, lambda im: make_cifar_c.corrupt(im, name, severity), suite, name,
-                                       img, severity)
-        assert not (draws.normals or draws.uniforms or draws.integers), "both sides must use every draw"
-        assert within_one(ours, ref) >= SHARED[name], within_one(ours, ref)
+    check_shared_draws(suite, make_cifar_c.corrupt, name, images, severity, monkeypatch, SHARED[name])
 
 
 def test_glass_blur_walk_replays_the_reference_loop():
@@ -89,28 +74,11 @@ def test_glass_blur_walk_replays_the_reference_loop():
 
 
 def test_shot_noise_agrees_in_distribution(suite):
-    """Poisson draws differ between numpy and torch: compare mean and spread of the noise over 8 images."""
-    images = smooth_images(8, 32, 32, seed=12)
-    for severity in (1, 5):
-        ours = to_nhwc(suite.apply("shot_noise", to_nchw(images), severity, torch.Generator().manual_seed(0)))
-        np.random.seed(0)
-        ref = np.stack([make_cifar_c.corrupt(img, "shot_noise", severity) for img in images])
-        noise_ours = ours.astype(np.float64) - images
-        noise_ref = ref.astype(np.float64) - images
-        assert abs(noise_ours.mean() - noise_ref.mean()) < 0.3
-        assert abs(noise_ours.std() - noise_ref.std()) < 0.05 * noise_ref.std()
+    check_shot_noise_distribution(suite, make_cifar_c.corrupt, smooth_images(8, 32, 32, seed=12))
 
 
 def test_procedural_frost_matches_the_photographs_in_brightness(suite):
-    """Our frost texture is synthetic: the corrupted images' mean and spread agree with the photographs'
-    (cropped as the script crops them) within 6 % over 48 images."""
-    images = smooth_images(48, 32, 32, seed=13)
-    for severity in (1, 5):
-        ours = to_nhwc(suite.apply("frost", to_nchw(images), severity, torch.Generator().manual_seed(0)))
-        np.random.seed(0)
-        ref = np.stack([make_cifar_c.corrupt(img, "frost", severity) for img in images])
-        assert abs(ours.mean() - ref.mean()) < 0.06 * ref.mean(), (ours.mean(), ref.mean())
-        assert abs(ours.std() - ref.std()) < 0.06 * ref.std(), (ours.std(), ref.std())
+    check_frost_brightness(suite, make_cifar_c.corrupt, smooth_images(48, 32, 32, seed=13))
 
 
 def test_rejects_other_sizes():
