@@ -50,13 +50,7 @@ def contrast(x: torch.Tensor, generator: torch.Generator, factor: float) -> torc
 def jpeg_compression(x: torch.Tensor, generator: torch.Generator, quality: int) -> torch.Tensor:
     """Encode and decode with libjpeg at ``quality`` (torchvision.io, batched; nvjpeg on CUDA tensors)."""
     del generator
-    from torchvision.io import decode_jpeg, encode_jpeg
-
-    images = list(torch.round(x * 255).to(torch.uint8))
-    encoded = encode_jpeg(images, quality=int(quality))
-    device = x.device if x.device.type == "cuda" else "cpu"
-    decoded = decode_jpeg([e.cpu() if device == "cpu" else e for e in encoded], device=device)
-    return torch.stack(decoded).to(x.device).float() / 255.0
+    return ops.jpeg_roundtrip(torch.round(x * 255).to(torch.uint8), quality).float() / 255.0
 
 
 @functools.lru_cache(maxsize=64)

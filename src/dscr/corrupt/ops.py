@@ -360,6 +360,20 @@ def shift_sum(x: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor, weights: torc
     return out.reshape(n, c, h, w)
 
 
+# ----------------------------------------------------------------------------------------------- codecs
+def jpeg_roundtrip(images: torch.Tensor, quality: int) -> torch.Tensor:
+    """Encode and decode uint8 (N, C, H, W) images with libjpeg at ``quality`` (torchvision.io, bit-identical
+    to PIL's save at the same quality; nvjpeg on CUDA tensors, which may differ by a level)."""
+    from torchvision.io import decode_jpeg, encode_jpeg
+
+    if len(images) == 0:
+        return images
+    encoded = encode_jpeg(list(images), quality=int(quality))
+    device = images.device if images.device.type == "cuda" else "cpu"
+    decoded = decode_jpeg([e.cpu() if device == "cpu" else e for e in encoded], device=device)
+    return torch.stack(decoded).to(images.device)
+
+
 # ----------------------------------------------------------------------------------------------- colour
 def rgb_to_gray(x: torch.Tensor) -> torch.Tensor:
     """cv2.COLOR_RGB2GRAY weights (0.299, 0.587, 0.114); (N, 3, H, W) -> (N, 1, H, W)."""

@@ -19,6 +19,8 @@ import torch
 
 from dscr.config import DscrError
 
+from . import ops
+
 CorruptionFn = Callable[..., torch.Tensor]
 
 # Added before truncation so that a value the float64 reference computes as an exact integer k does not
@@ -70,6 +72,9 @@ class Suite:
         source: where the constants come from (repository and file).
         layout: on-disk layout: ``cifar`` (<corruption>.npy) or ``imagefolder`` (<c>/<s>/<class>/*).
         image_size: the resolution the constants were published for (None: any size).
+        saved_jpeg_quality: the published files were saved as JPEG at this quality after corrupting (the
+            hendrycks ImageNet-C and Tiny-ImageNet-C scripts: 85); ``apply`` ends with that encoding too, so
+            that images match the published ones. None: saved losslessly.
     """
 
     name: str
@@ -78,6 +83,7 @@ class Suite:
     source: str
     layout: str = "cifar"
     image_size: int | None = None
+    saved_jpeg_quality: int | None = None
 
     @property
     def corruptions(self) -> list[str]:
@@ -125,6 +131,8 @@ class Suite:
             part = slice(start, start + chunk)
             extra = {"depth": depth[part]} if spec.needs_depth else {}
             out[part] = self._apply_float(spec, x[part], severity, generator, extra)
+        if self.saved_jpeg_quality is not None:
+            out = ops.jpeg_roundtrip(out, self.saved_jpeg_quality)
         return out
 
     @staticmethod

@@ -46,6 +46,10 @@ ALL19 = ("gaussian_noise", "shot_noise", "impulse_noise", "defocus_blur", "glass
 COMMON15 = ALL19[:15]
 
 
+# make_imagenet_c.py and make_tinyimagenet_c.py save every corrupted image with
+# Image.save(<name>.JPEG, quality=85, optimize=True): the published sets carry that encoding (CIFAR: .npy).
+HENDRYCKS_JPEG_QUALITY = 85
+
 # The hendrycks scripts blur with ImageMagick (Wand), which writes an 8-bit image back: rounded, not truncated
 # as imagecorruptions' numpy re-implementation does.
 WAND_ROUNDING = {"motion_blur": "round"}
@@ -65,9 +69,9 @@ def _register_builtin() -> None:
     register_suite(Suite("cifar100-c", "cifar100", bind(cifar.TABLE, ALL19, WAND_ROUNDING), cifar.SOURCE, "cifar",
                          32))
     register_suite(Suite("tinyimagenet-c", "tinyimagenet", bind(tiny.TABLE, COMMON15, WAND_ROUNDING), tiny.SOURCE,
-                         "imagefolder", 64))
+                         "imagefolder", 64, saved_jpeg_quality=HENDRYCKS_JPEG_QUALITY))
     register_suite(Suite("imagenet-c", "imagenet", bind(imagenet.TABLE, COMMON15, WAND_ROUNDING), imagenet.SOURCE,
-                         "imagefolder", 224))
+                         "imagefolder", 224, saved_jpeg_quality=HENDRYCKS_JPEG_QUALITY))
     register_suite(Suite("voc-c", "voc", bind(imagenet.VOC_TABLE, ALL19), imagenet.VOC_SOURCE, "imagefolder", None))
     cbar_specs = {name: Corruption(name, getattr(cbar, name), tuple(params),
                                    severity_dirs=cbar_table.SEVERITY_DIRS[name])
