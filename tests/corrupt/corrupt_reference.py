@@ -49,14 +49,6 @@ def within_one(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean(np.abs(a.astype(np.int16) - b.astype(np.int16)) <= 1))
 
 
-# ------------------------------------------------------------------ CIFAR-constant references (per image)
-def cifar_reference(name: str, img: np.ndarray, p: dict) -> np.ndarray:
-    """The hendrycks make_cifar_c.py step for one image with the constants ``p`` (see make_cifar_c.py)."""
-    from make_cifar_c import corrupt_with_params
-
-    return corrupt_with_params(img, name, p)
-
-
 # ------------------------------------------------------------------ shared random draws
 def _take(queue: list, shape) -> np.ndarray:
     """Pop recorded draws until they fill ``shape``.
@@ -153,13 +145,16 @@ class SharedDraws:
 
 # ------------------------------------------------------------------ checks shared by the generator tests
 # ``reference(img, name, severity)`` is a generator module's ``corrupt`` (make_cifar_c, make_tinyimagenet_c).
-def check_deterministic(suite, reference, name: str, images: np.ndarray, min_within_one: float = 0.99) -> None:
-    """Image by image, at every severity: at least ``min_within_one`` of the values within one grey level."""
+def check_deterministic(suite, reference, name: str, images: np.ndarray, min_within_one: float = 0.99,
+                        min_psnr: float = 45.0) -> None:
+    """Image by image, at every severity: at least ``min_within_one`` of the values within one grey level,
+    and a PSNR of at least ``min_psnr`` dB."""
     for severity in suite.severities:
         ours = to_nhwc(suite.apply(name, to_nchw(images), severity))
         ref = np.stack([reference(img, name, severity) for img in images])
         assert ref.dtype == np.uint8 and ref.shape == images.shape
         assert within_one(ours, ref) >= min_within_one, (severity, within_one(ours, ref))
+        assert psnr(ours, ref) >= min_psnr, (severity, psnr(ours, ref))
 
 
 def check_seeded_by_np_random(reference, name: str, image: np.ndarray) -> None:

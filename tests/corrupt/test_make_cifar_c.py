@@ -57,20 +57,23 @@ def test_random_corruptions_agree_given_the_same_draws(suite, images, monkeypatc
 
 
 def test_glass_blur_walk_replays_the_reference_loop():
-    """The reference's tuple swaps, run on pixel indices, are our engine's permutation for the same offsets."""
+    """The reference's tuple swaps, run on pixel indices with the offsets our generator drew for each image of
+    a batch, give our engine's permutation (delta 1: one gather per pass; delta 2: the step-by-step replay)."""
     from dscr.corrupt import blur
 
+    n, h, w = 3, 12, 10
     for delta, iterations in [(1, 1), (1, 2), (2, 1)]:
-        img = np.arange(12 * 10)[:, None].repeat(3, 1).reshape(12, 10, 3)  # pixel index in every channel
-        np.random.seed(delta * 10 + iterations)
-        make_cifar_c.shuffle_locally(img, delta, iterations)
-        np.random.seed(delta * 10 + iterations)
-        steps = iterations * (12 - 2 * delta) * (10 - 2 * delta)
-        offsets = torch.from_numpy(np.stack([np.random.randint(-delta, delta, size=(2,)) for _ in range(steps)]))
-        with pytest.MonkeyPatch.context() as m:
-            m.setattr(blur.ops, "randint", lambda low, high, shape, generator, device: offsets.view(shape))
-            perm = blur.glass_permutation(1, 12, 10, delta, iterations, torch.Generator())
-        assert np.array_equal(img[..., 0].reshape(-1), perm[0].numpy())
+        seed = delta * 10 + iterations
+        perm = blur.glass_permutation(n, h, w, delta, iterations, torch.Generator().manual_seed(seed))
+        steps = iterations * (h - 2 * delta) * (w - 2 * delta)
+        offsets = torch.randint(-delta, delta, (steps, 2, n), generator=torch.Generator().manual_seed(seed))
+        for i in range(n):
+            img = np.arange(h * w)[:, None].repeat(3, 1).reshape(h, w, 3)  # pixel index in every channel
+            draws = iter(offsets[:, :, i].numpy())
+            with pytest.MonkeyPatch.context() as m:
+                m.setattr(np.random, "randint", lambda low, high, size=None: next(draws))
+                make_cifar_c.shuffle_locally(img, delta, iterations)
+            assert np.array_equal(img[..., 0].reshape(-1), perm[i].numpy()), (delta, iterations, i)
 
 
 def test_shot_noise_agrees_in_distribution(suite):
