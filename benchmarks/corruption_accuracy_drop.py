@@ -37,6 +37,8 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "corrupt"))
 
+from corrupt_reference import reference_corruption  # noqa: E402
+
 MEAN = torch.tensor([0.4914, 0.4822, 0.4465]).view(1, 3, 1, 1)
 STD = torch.tensor([0.2470, 0.2435, 0.2616]).view(1, 3, 1, 1)
 
@@ -95,13 +97,8 @@ def _reference_chunk(job: tuple) -> np.ndarray:
     reference, name, severity, seed, images = job
     warnings.filterwarnings("ignore")
     np.random.seed(seed)
-    if reference == "make_cifar_c":
-        import make_cifar_c
-
-        return np.stack([make_cifar_c.corrupt(img, name, severity) for img in images])
-    from imagecorruptions import corrupt as corrupt_image
-
-    return np.stack([corrupt_image(img, severity, name) for img in images])
+    corrupt_image = reference_corruption(reference, name)
+    return np.stack([corrupt_image(img, severity) for img in images])
 
 
 def reference_images(reference: str, name: str, severity: int, images: np.ndarray, chunk: int, pool) -> np.ndarray:

@@ -31,6 +31,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "corrupt"))
 
+from corrupt_reference import reference_corruption  # noqa: E402
+
 CIFAR_SUITES = ("cifar10-c", "cifar100-c")
 REFERENCES = ("make_cifar_c", "imagecorruptions")
 
@@ -67,19 +69,8 @@ def time_ours(suite, name: str, images: np.ndarray, batch_size: int, device: str
     return len(x_all) * len(suite.severities) / (now() - start)
 
 
-def reference_function(reference: str, name: str):
-    """``fn(image_hwc_uint8, severity)`` of one reference, or None if it lacks the corruption."""
-    if reference == "make_cifar_c":
-        import make_cifar_c
-
-        return (lambda img, s: make_cifar_c.corrupt(img, name, s)) if name in make_cifar_c.CORRUPTIONS else None
-    from imagecorruptions import corrupt, get_corruption_names
-
-    return (lambda img, s: corrupt(img, s, name)) if name in get_corruption_names("all") else None
-
-
 def time_reference(reference: str, name: str, images: np.ndarray, clock: str) -> float:
-    fn = reference_function(reference, name)
+    fn = reference_corruption(reference, name)
     if fn is None:
         return math.nan
     np.random.seed(0)

@@ -49,6 +49,19 @@ def within_one(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean(np.abs(a.astype(np.int16) - b.astype(np.int16)) <= 1))
 
 
+# ------------------------------------------------------------------ the references by name
+def reference_corruption(reference: str, name: str):
+    """``fn(image_hwc_uint8, severity)`` of one reference (``make_cifar_c`` or ``imagecorruptions``), drawing
+    from np.random; None if that reference lacks the corruption."""
+    if reference == "make_cifar_c":
+        import make_cifar_c
+
+        return (lambda img, s: make_cifar_c.corrupt(img, name, s)) if name in make_cifar_c.CORRUPTIONS else None
+    from imagecorruptions import corrupt, get_corruption_names
+
+    return (lambda img, s: corrupt(img, s, name)) if name in get_corruption_names("all") else None
+
+
 # ------------------------------------------------------------------ shared random draws
 def _take(queue: list, shape) -> np.ndarray:
     """Pop recorded draws until they fill ``shape``.
