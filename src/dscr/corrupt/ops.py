@@ -239,10 +239,15 @@ def zoom_blur_operator(h: int, w: int, zooms: tuple[float, ...], trim: str = "ce
 
 
 def apply_pixel_operator(x: torch.Tensor, op: torch.Tensor) -> torch.Tensor:
-    """Apply a sparse (H*W, H*W) operator to every channel of (N, C, H, W) images."""
+    """Apply a sparse (H*W, H*W) operator to every channel of (N, C, H, W) images.
+
+    The product runs in float64: the CPU kernel fuses multiply-adds over its vector lanes but not over the
+    tail, so in float32 an image's result would depend on how many images share the batch (a one-level
+    flip after rounding); in float64 that difference is far below float32's resolution.
+    """
     n, c, h, w = x.shape
-    flat = x.reshape(n * c, h * w).T
-    return (op.to(x.device) @ flat).T.reshape(n, c, h, w)
+    flat = x.reshape(n * c, h * w).T.double()
+    return (op.to(x.device, torch.float64) @ flat).T.reshape(n, c, h, w).to(x.dtype)
 
 
 def clipped_zoom(x: torch.Tensor, zoom: float, trim: str = "center", whole: bool = False) -> torch.Tensor:
