@@ -44,7 +44,11 @@ class TrainConfig:
     amp: Literal["auto", "bf16", "off"] = "auto"   # auto: bf16 autocast on CUDA, off on CPU
     channels_last: bool = True  # applied on CUDA only
     out_dir: str = "runs"
-    resume: bool = False       # continue from <run>/checkpoints/last.pt; a finished run is left as it is
+    work_dir: str = ""         # where the run is written while it trains ("": the run folder itself); the
+                               # DVC pipeline keeps it outside the stage outputs so an interrupted run resumes
+    resume: bool = False       # continue from the last checkpoint if it is of the same config and code; a
+                               # finished run is left as it is
+    overwrite: bool = False    # delete an existing run in the run folder and train it again
     keep_every: int = 0        # also keep checkpoints/epoch_<k>.pt every k epochs (analyses over training)
     halt_after_epochs: int = 0  # stop after this many epochs as if killed (tests of resume); 0: off
     threads: int = 0           # torch CPU threads (0: torch's default)

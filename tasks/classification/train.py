@@ -19,14 +19,21 @@ from dscr import dst
 from dscr.config import DscrError, to_dict
 from dscr.engine import distributed
 from dscr.engine.checkpoint import save_checkpoint, seed_everything
-from dscr.engine.io import write_json_atomic, write_text_atomic
-from dscr.engine.loop import checkpoint_state, open_live, resume, wrap_ddp
+from dscr.engine.io import write_json_atomic
+from dscr.engine.loop import checkpoint_state, open_live, start_or_resume, wrap_ddp
 from dscr.engine.optim import autocast, build_lr_schedule, build_optimizer
+from dscr.engine.run import RunFiles, fingerprint
 
 from .config import TrainConfig
 from .data import Classifier, array_loaders, folder_dataset, folder_loader
 from .datasets import get_info
 from .models import create_model
+
+# The code a training run executes: its hashes join the checkpoint's fingerprint (a run resumes only from a
+# checkpoint of the same config and code), and dvc.yaml's train stages depend on exactly these files.
+CODE = ("dscr.config", "dscr.registry", "dscr.dst", "dscr.engine", "tasks.classification.config",
+        "tasks.classification.data", "tasks.classification.datasets", "tasks.classification.models",
+        "tasks.classification.train")
 
 
 def build_loaders(cfg: TrainConfig, world: distributed.WorldInfo, device: torch.device):
@@ -115,10 +122,9 @@ def fit(cfg: TrainConfig) -> tuple[nn.Module, dict]:
         torch.set_num_threads(cfg.threads)
     world, device = distributed.init_distributed(cfg.device)
     show = world.is_main
-    run_dir = Path(cfg.out_dir) / cfg.name
-    last_path = run_dir / "checkpoints" / "last.pt"
-    if world.is_main:
-        write_text_atomic(run_dir / "config.yaml", yaml.safe_dump(to_dict(cfg), sort_keys=False))
+    run = RunFiles(Path(cfg.out_dir) / cfg.name, cfg.work_dir)
+    run.claim(resume=cfg.resume, overwrite=cfg.overwrite, delete=world.is_main)
+    identity = fingerprint(to_dict(cfg), CODE)
 
     seed_everything(cfg.seed)
     train_loader, test_loader = build_loaders(cfg, world, device)
@@ -141,13 +147,13 @@ def fit(cfg: TrainConfig) -> tuple[nn.Module, dict]:
     train_model = wrap_ddp(model, world, device)
 
     start_epoch, history, train_time, train_images = 0, [], 0.0, 0
-    state = resume(last_path, to_dict(cfg), model, optimizer, lr_schedule, sparsifier, device, show) \
-        if cfg.resume else None
+    state = start_or_resume(run, identity, cfg.resume, yaml.safe_dump(to_dict(cfg), sort_keys=False), world,
+                            model, optimizer, lr_schedule, sparsifier, device)
     if state:
         start_epoch, history = state["epoch"], state["history"]
         train_time, train_images = state["train_time"], state["train_images"]
 
-    live = open_live(run_dir / "dvclive", resume=start_epoch > 0) if world.is_main else None
+    live = open_live(run.work_dir / "dvclive", resume=start_epoch > 0) if world.is_main else None
     for epoch in range(start_epoch, cfg.epochs):
         train_loader.set_epoch(epoch)
         t0 = time.perf_counter()
@@ -171,10 +177,10 @@ def fit(cfg: TrainConfig) -> tuple[nn.Module, dict]:
                 live.next_step()
             state = checkpoint_state(model, optimizer, lr_schedule, sparsifier, epoch=epoch + 1, step=record["step"],
                                      history=history, train_time=train_time, train_images=train_images,
-                                     config=to_dict(cfg))
-            save_checkpoint(last_path, state)
+                                     config=to_dict(cfg), fingerprint=identity)
+            save_checkpoint(run.last, state)
             if cfg.keep_every and (epoch + 1) % cfg.keep_every == 0:
-                save_checkpoint(run_dir / "checkpoints" / f"epoch_{epoch + 1}.pt", state)
+                save_checkpoint(run.work_dir / "checkpoints" / f"epoch_{epoch + 1}.pt", state)
             print(f"epoch {epoch + 1}/{cfg.epochs}  loss {train_loss:.4f}  test acc {test['accuracy']:.2f}%  "
                   f"density {densities['global']:.4f}", flush=True)
         if cfg.halt_after_epochs and epoch + 1 >= cfg.halt_after_epochs and epoch + 1 < cfg.epochs:
@@ -188,10 +194,12 @@ def fit(cfg: TrainConfig) -> tuple[nn.Module, dict]:
                "wall_time_s": train_time, "images_per_s": train_images / max(train_time, 1e-9),
                "history": history, "mask_updates": getattr(sparsifier, "update_log", [])}
     if world.is_main:
-        write_json_atomic(run_dir / "metrics.json", metrics)
+        write_json_atomic(run.work_dir / "metrics.json", metrics)
         if live:
             live.end()
+        run.publish()
         print(f"{cfg.name}: clean test accuracy {final['test_accuracy']:.2f}% after {cfg.epochs} epochs "
-              f"({metrics['images_per_s']:.0f} img/s, density {metrics['density']['global']:.3f}) -> {run_dir}")
+              f"({metrics['images_per_s']:.0f} img/s, density {metrics['density']['global']:.3f}) -> "
+              f"{run.run_dir}")
     distributed.barrier()
     return model, metrics

@@ -55,7 +55,9 @@ class VideoTrainConfig:
     device: Literal["auto", "cpu", "cuda"] = "auto"
     amp: Literal["auto", "bf16", "off"] = "auto"   # auto: bf16 autocast on CUDA, off on CPU
     out_dir: str = "runs"
-    resume: bool = False       # continue from <run>/checkpoints/last.pt
+    work_dir: str = ""         # where the run is written while it trains ("": the run folder; see classification)
+    resume: bool = False       # continue from the last checkpoint if it is of the same config and code
+    overwrite: bool = False    # delete an existing run in the run folder and train it again
     halt_after_epochs: int = 0  # stop after this many epochs as if killed (tests of resume); 0: off
     threads: int = 0           # torch CPU threads (0: torch's default)
 

@@ -19,13 +19,19 @@ from dscr import dst
 from dscr.config import DscrError, to_dict
 from dscr.engine import distributed
 from dscr.engine.checkpoint import save_checkpoint, seed_everything
-from dscr.engine.io import write_json_atomic, write_text_atomic
-from dscr.engine.loop import checkpoint_state, open_live, resume, wrap_ddp
+from dscr.engine.io import write_json_atomic
+from dscr.engine.loop import checkpoint_state, open_live, start_or_resume, wrap_ddp
 from dscr.engine.optim import autocast, build_lr_schedule, build_optimizer
+from dscr.engine.run import RunFiles, fingerprint
 
 from .config import VideoTrainConfig
 from .data import UCF101, make_loader
 from .evaluate import build_model, evaluate
+
+# The code a video training run executes (see tasks.classification.train.CODE): the video task imports the
+# corruption engine for its temporal sampling, so that package is part of it.
+CODE = ("dscr.config", "dscr.registry", "dscr.dst", "dscr.engine", "dscr.corrupt", "tasks.video._compat",
+        "tasks.video.config", "tasks.video.data", "tasks.video.evaluate", "tasks.video.models", "tasks.video.train")
 
 
 def build_datasets(cfg: VideoTrainConfig) -> tuple[UCF101, UCF101]:
@@ -63,10 +69,9 @@ def main(cfg: VideoTrainConfig) -> dict:
         torch.set_num_threads(cfg.threads)
     world, device = distributed.init_distributed(cfg.device)
     show = world.is_main
-    run_dir = Path(cfg.out_dir) / cfg.name
-    last_path = run_dir / "checkpoints" / "last.pt"
-    if world.is_main:
-        write_text_atomic(run_dir / "config.yaml", yaml.safe_dump(to_dict(cfg), sort_keys=False))
+    run = RunFiles(Path(cfg.out_dir) / cfg.name, cfg.work_dir)
+    run.claim(resume=cfg.resume, overwrite=cfg.overwrite, delete=world.is_main)
+    identity = fingerprint(to_dict(cfg), CODE)
 
     seed_everything(cfg.seed)
     if cfg.batch_size % world.world_size:
@@ -97,13 +102,13 @@ def main(cfg: VideoTrainConfig) -> dict:
     train_model = wrap_ddp(model, world, device)
 
     start_epoch, history, train_time, train_clips = 0, [], 0.0, 0
-    state = resume(last_path, to_dict(cfg), model, optimizer, lr_schedule, sparsifier, device, show) \
-        if cfg.resume else None
+    state = start_or_resume(run, identity, cfg.resume, yaml.safe_dump(to_dict(cfg), sort_keys=False), world,
+                            model, optimizer, lr_schedule, sparsifier, device)
     if state:
         start_epoch, history = state["epoch"], state["history"]
         train_time, train_clips = state["train_time"], state["train_clips"]
 
-    live = open_live(run_dir / "dvclive", resume=start_epoch > 0) if world.is_main else None
+    live = open_live(run.work_dir / "dvclive", resume=start_epoch > 0) if world.is_main else None
     for epoch in range(start_epoch, cfg.epochs):
         train_loader.sampler.set_epoch(epoch)
         train_set.set_epoch(epoch)
@@ -128,9 +133,10 @@ def main(cfg: VideoTrainConfig) -> dict:
                     if key not in ("epoch", "step"):
                         live.log_metric(key, value)
                 live.next_step()
-            save_checkpoint(last_path, checkpoint_state(
+            save_checkpoint(run.last, checkpoint_state(
                 model, optimizer, lr_schedule, sparsifier, epoch=epoch + 1, step=record["step"], history=history,
-                train_time=train_time, train_clips=train_clips, num_classes=num_classes, config=to_dict(cfg)))
+                train_time=train_time, train_clips=train_clips, num_classes=num_classes, config=to_dict(cfg),
+                fingerprint=identity))
             accuracy = f"  test clip acc {record['test_clip_accuracy']:.2f}%" if "test_loss" in record else ""
             print(f"epoch {epoch + 1}/{cfg.epochs}  loss {train_loss:.4f}{accuracy}  density "
                   f"{record['density']:.4f}", flush=True)
@@ -146,11 +152,12 @@ def main(cfg: VideoTrainConfig) -> dict:
                "wall_time_s": train_time, "clips_per_s": train_clips / max(train_time, 1e-9),
                "history": history, "mask_updates": getattr(sparsifier, "update_log", [])}
     if world.is_main:
-        write_json_atomic(run_dir / "metrics.json", metrics)
+        write_json_atomic(run.work_dir / "metrics.json", metrics)
         if live:
             live.end()
+        run.publish()
         print(f"{cfg.name}: clean test clip accuracy {final['test_clip_accuracy']:.2f}% (video "
               f"{final['test_video_accuracy']:.2f}%) after {cfg.epochs} epochs ({metrics['clips_per_s']:.1f} "
-              f"clips/s, density {metrics['density']['global']:.3f}) -> {run_dir}")
+              f"clips/s, density {metrics['density']['global']:.3f}) -> {run.run_dir}")
     distributed.barrier()
     return metrics

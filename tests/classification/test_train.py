@@ -90,6 +90,59 @@ def test_resume_ignores_a_checkpoint_of_other_settings(repo_root, cifar10_root, 
     # Same run folder, another learning rate: the old checkpoint must not be taken as this run's progress.
     metrics = train.main(tiny_config(repo_root, cifar10_root, tmp_path, "name=r", "epochs=1", "optim.lr=0.01",
                                      "resume=true"))
-    assert "trained with other settings (optim.lr)" in capsys.readouterr().out
+    assert "trained by another experiment (changed: optim.lr): starting afresh" in capsys.readouterr().out
     second = load_checkpoint(tmp_path / "r/checkpoints/last.pt")["model"]
     assert not torch.equal(first["net.0.weight"], second["net.0.weight"]) and len(metrics["history"]) == 1
+
+
+def test_resume_ignores_a_checkpoint_of_other_code(repo_root, cifar10_root, tmp_path, capsys):
+    from dscr.engine.checkpoint import save_checkpoint
+
+    train.main(tiny_config(repo_root, cifar10_root, tmp_path, "name=c", "halt_after_epochs=1"))
+    path = tmp_path / "c/checkpoints/last.pt"
+    state = load_checkpoint(path)
+    assert "dscr/dst/base.py" in state["fingerprint"]["code"]
+    state["fingerprint"]["code"]["dscr/dst/base.py"] = "0" * 64  # as if trained by another version of dst
+    save_checkpoint(path, state)
+    metrics = train.main(tiny_config(repo_root, cifar10_root, tmp_path, "name=c", "resume=true"))
+    assert "(changed: dscr/dst/base.py): starting afresh" in capsys.readouterr().out
+    assert [r["epoch"] for r in metrics["history"]] == [1, 2, 3]  # trained from epoch 0, not continued
+
+
+def test_a_finished_run_is_not_overwritten_without_being_asked(repo_root, cifar10_root, tmp_path):
+    train.main(tiny_config(repo_root, cifar10_root, tmp_path, "name=f", "epochs=1"))
+    before = (tmp_path / "f/checkpoints/last.pt").read_bytes()
+    smoke = str(repo_root / "tasks/classification/configs/smoke.yaml")
+    args = ["train", "--config", smoke, *TINY, "epochs=1", f"data.root={cifar10_root}", f"out_dir={tmp_path}",
+            "name=f"]
+    result = run_cli(*args, cwd=repo_root)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"dscr train: error: {tmp_path / 'f'} already holds a finished run; pass resume=true to keep it (an "
+        "unfinished run of the same experiment continues), or overwrite=true to train it again"]
+    assert (tmp_path / "f/checkpoints/last.pt").read_bytes() == before
+    (tmp_path / "f/robustness").mkdir()
+    (tmp_path / "f/robustness/cifar10-c.json").write_text("{}")  # a result of the old model
+    assert run_cli(*args, "overwrite=true", cwd=repo_root).returncode == 0
+    assert (tmp_path / "f/checkpoints/last.pt").read_bytes() != before
+    assert not (tmp_path / "f/robustness").exists()
+
+
+def test_an_unfinished_run_is_not_restarted_without_being_asked(repo_root, cifar10_root, tmp_path):
+    from dscr.config import DscrError
+
+    train.main(tiny_config(repo_root, cifar10_root, tmp_path, "name=u", "halt_after_epochs=1"))
+    with pytest.raises(DscrError, match="already holds an unfinished run"):
+        train.main(tiny_config(repo_root, cifar10_root, tmp_path, "name=u"))
+
+
+def test_a_work_folder_run_is_published_into_the_run_folder(repo_root, cifar10_root, tmp_path):
+    work = tmp_path / "work" / "w"
+    train.main(tiny_config(repo_root, cifar10_root, tmp_path, "name=w", f"work_dir={work}", "halt_after_epochs=1"))
+    assert (work / "checkpoints/last.pt").is_file() and not (tmp_path / "w").exists()  # nothing published yet
+    metrics = train.main(tiny_config(repo_root, cifar10_root, tmp_path, "name=w", f"work_dir={work}",
+                                     "resume=true"))
+    run = tmp_path / "w"
+    assert [r["epoch"] for r in metrics["history"]] == [1, 2, 3]
+    assert load_checkpoint(run / "checkpoints/last.pt")["epoch"] == 3
+    assert {"config.yaml", "metrics.json", "dvclive"} <= {p.name for p in run.iterdir()}
