@@ -2,7 +2,9 @@
 
 Writes `RUN_DIR/robustness/<suite>.json` with clean accuracy, accuracy per corruption x severity, the
 robustness accuracy (mean over all of them), per-severity and per-corruption means, and mCE on ImageNet-C.
-Several runs evaluated together share one corruption pass.
+The test set is the run's own (its `data.test_subset`, all of it by default); a `limit` or a corruption subset
+is written under a name that says so (see `dscr.results`). Several runs evaluated together share one
+corruption pass.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dscr.engine.checkpoint import load_checkpoint
 from dscr.engine.io import write_json_atomic
 from dscr.engine.optim import autocast
 from dscr.eval import clean_accuracy, corruption_sweep, folder_sweep, mce, npy_sweep, summarize
+from dscr.results import mark_scope, partial_scope, result_path
 
 from .config import TrainConfig
 from .data import first, folder_dataset, folder_loader
@@ -93,14 +96,21 @@ def _ood_accuracy(predicts, cfg: TrainConfig, suite: str, root: str, device, bat
 def evaluate_runs(run_dirs: list[str | Path], suite_name: str, *, limit: int = 0, seed: int = 0,
                   from_dir: str | None = None, batch_size: int = 1000, device: str = "auto",
                   corruptions: list[str] | None = None, data_root: str | None = None) -> dict[str, dict]:
-    """Evaluate runs on a suite, write `<run>/robustness/<suite>.json` for each; returns the results."""
+    """Evaluate runs on a suite, write `<run>/robustness/<suite>[.<partial scope>].json` for each; returns the
+    results. `limit` 0 evaluates the runs' own test set (`data.test_subset`: all of it unless they were
+    trained on a subset), which the runs must share."""
     dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
                        ("cpu" if device == "auto" else device))
     loaded = {str(r): load_run(r, dev) for r in run_dirs}
     cfg = next(iter(loaded.values()))[1]
+    subsets = {c.data.test_subset for _, c in loaded.values()}
+    if len(subsets) > 1:
+        raise DscrError(f"the runs were tested on different test subsets ({sorted(subsets)}); evaluate them apart")
+    test_images = limit or cfg.data.test_subset
     root = data_root or cfg.data.root
     predicts = {name: predictor(model, dev) for name, (model, _) in loaded.items()}
     record: dict = {"suite": suite_name, "seed": seed}
+    scope: dict = {"limit": limit} if limit else {}
     if suite_name in OOD_SUITES:
         accs = _ood_accuracy(predicts, cfg, suite_name, root, dev, batch_size)
         per_run = {name: {**record, "clean_accuracy": acc, "robustness_accuracy": acc} for name, acc in accs.items()}
@@ -112,8 +122,9 @@ def evaluate_runs(run_dirs: list[str | Path], suite_name: str, *, limit: int = 0
                             f"{', '.join(sorted(datasets))}")
         info = get_info(suite.dataset)
         selected = corruptions or suite.corruptions
+        scope = partial_scope(limit=limit, corruptions=selected, all_corruptions=suite.corruptions)
         if info.kind == "array":
-            batches = array_test_batches(suite.dataset, root, limit, batch_size, dev)
+            batches = array_test_batches(suite.dataset, root, test_images, batch_size, dev)
             clean = clean_accuracy(predicts, batches)
             if from_dir:
                 sweep = npy_sweep(predicts, from_dir, selected, dev, batch_size)
@@ -121,6 +132,9 @@ def evaluate_runs(run_dirs: list[str | Path], suite_name: str, *, limit: int = 0
                 sweep = corruption_sweep(predicts, batches, suite, seed=seed, corruptions=selected)
             record["test_images"] = sum(len(y) for _, y in batches)
         else:
+            if limit:
+                raise DscrError(f"{suite_name}: a limit applies to array datasets (CIFAR, Fashion-MNIST); "
+                                f"{suite.dataset} is evaluated on its whole validation folder")
             test = folder_dataset(info, root, "val", cfg.data.image_size, "none")
             clean = clean_accuracy(predicts, folder_loader(test, batch_size, dev, train=False,
                                                            num_workers=cfg.data.num_workers, seed=0, rank=0,
@@ -139,6 +153,7 @@ def evaluate_runs(run_dirs: list[str | Path], suite_name: str, *, limit: int = 0
                 per_run[name]["mce"] = mce(sweep[name])
     for name, result in per_run.items():
         _, run_cfg = loaded[name]
-        result.update(run=name, algorithm=run_cfg.dst.algorithm, sparsity=run_cfg.dst.sparsity, seed_run=run_cfg.seed)
-        write_json_atomic(Path(name) / "robustness" / f"{suite_name}.json", result)
+        result.update(run=name, algorithm=run_cfg.dst.algorithm, sparsity=run_cfg.dst.sparsity, seed_run=run_cfg.seed,
+                      test_subset=run_cfg.data.test_subset)
+        write_json_atomic(result_path(name, suite_name, scope), mark_scope(result, scope))
     return per_run

@@ -24,6 +24,7 @@ from tqdm import tqdm
 from dscr import corrupt
 from dscr.config import DscrError
 from dscr.engine.io import write_json_atomic
+from dscr.results import mark_scope, partial_scope, result_path
 
 from . import setup
 from .train import RESOLVED_CONFIG
@@ -122,7 +123,8 @@ def _corrupt_bgr(suite, name: str, severity: int, image_bgr, index: int, seed: i
 def evaluate_run(run_dir: str | Path, suite_name: str = "voc-c", corruptions: list[str] | None = None,
                  severities: list[int] | None = None, max_images: int = 0, seed: int = 0,
                  device: str = "auto", checkpoint: str | Path | None = None) -> dict:
-    """Clean and corrupted pixel accuracy / mIoU of one run; writes `RUN_DIR/robustness/<suite>.json`.
+    """Clean and corrupted pixel accuracy / mIoU of one run; writes `RUN_DIR/robustness/<suite>.json` (a
+    subset of images, corruptions or severities under a name that says so: `dscr.results`).
 
     Args:
         run_dir: a folder written by `dscr train-seg`.
@@ -177,5 +179,7 @@ def evaluate_run(run_dir: str | Path, suite_name: str = "voc-c", corruptions: li
         "seconds": seconds,
         "images_per_second": count * (1 + len(matrices)) / seconds if seconds > 0 else float("nan"),
     }
-    write_json_atomic(Path(run_dir) / "robustness" / f"{suite.name}.json", record)
+    scope = partial_scope(limit=max_images if max_images and max_images < len(dataset) else 0, corruptions=names,
+                          all_corruptions=suite.corruptions, severities=levels, all_severities=suite.severities)
+    write_json_atomic(result_path(run_dir, suite.name, scope), mark_scope(record, scope))
     return record

@@ -7,8 +7,9 @@ reported as missing with the file that was looked for, never filled in.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+
+from dscr.results import read_complete, result_path
 
 SUITE = "voc-c"
 
@@ -35,10 +36,11 @@ def load_result(run_dir: str | Path | None) -> tuple[dict | None, str]:
     """A run's VOC-C record and where it was looked for (None when absent)."""
     if run_dir is None:
         return None, "no run given"
-    path = Path(run_dir) / "robustness" / f"{SUITE}.json"
+    path = result_path(run_dir, SUITE)
     if not path.is_file():
         return None, f"missing: {path}"
-    return json.loads(path.read_text()), str(path)
+    record = read_complete(run_dir, SUITE)
+    return (record, str(path)) if record else (None, f"not a complete evaluation: {path}")
 
 
 def build_table12(run_dirs: dict[str, str | Path | None] | None = None) -> list[dict]:

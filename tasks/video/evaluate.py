@@ -28,6 +28,7 @@ from dscr.engine import distributed
 from dscr.engine.checkpoint import load_checkpoint
 from dscr.engine.io import write_json_atomic
 from dscr.engine.optim import autocast as engine_autocast
+from dscr.results import mark_scope, partial_scope, result_path
 
 from .config import VideoTrainConfig
 from .data import UCF101, make_loader
@@ -189,7 +190,8 @@ def evaluate_run(run_dir: str | Path, suite_name: str = "ucf101-c", *, corruptio
                  severities: list[int] | None = None, seed: int = 0, device: str = "auto",
                  batch_size: int = 0, num_workers: int | None = None, test_subset: int | None = None,
                  clips: int = 0, disk_root: str | Path | None = None) -> dict:
-    """Evaluate a finished run on `suite_name` and write `RUN_DIR/robustness/<suite>.json` atomically.
+    """Evaluate a finished run on `suite_name` and write `RUN_DIR/robustness/<suite>.json` atomically (a
+    subset of videos, corruptions or severities goes under a name that says so: `dscr.results`).
 
     Args:
         run_dir: a folder written by `dscr train-video`.
@@ -216,8 +218,12 @@ def evaluate_run(run_dir: str | Path, suite_name: str = "ucf101-c", *, corruptio
                             autocast=autocast, show=world.is_main, disk_root=disk_root)
     record.update({"run": cfg.name, "model": cfg.model.name, "algorithm": cfg.dst.algorithm,
                    "sparsity": cfg.dst.sparsity, "epoch": state["epoch"]})
+    suite = corrupt.get_suite(suite_name)
+    scope = partial_scope(limit=test_subset if test_subset not in (None, data.test_subset) else 0,
+                          corruptions=corruptions, all_corruptions=suite.corruptions,
+                          severities=severities, all_severities=suite.severities)
     if world.is_main:
-        write_json_atomic(Path(run_dir) / "robustness" / f"{record['suite']}.json", record)
+        write_json_atomic(result_path(run_dir, record["suite"], scope), mark_scope(record, scope))
         print(f"{cfg.name}: clean clip acc {record['clean_accuracy']:.2f}%  video acc "
               f"{record['clean_video_accuracy']:.2f}%  {record['suite']} robustness acc "
               f"{record['robustness_accuracy']:.2f}%")

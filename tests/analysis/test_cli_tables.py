@@ -28,7 +28,8 @@ def test_run_names_round_trip():
 
 @pytest.fixture(scope="module")
 def mixup_group(tiny_runs, repo_root, cifar10_root, tmp_path_factory):
-    """Dense and SET, without (the shared tiny runs) and with Mixup, evaluated on one CIFAR-10-C corruption."""
+    """Dense and SET, without (the shared tiny runs) and with Mixup, evaluated on CIFAR-10-C (their 64 test
+    images)."""
     group = tmp_path_factory.mktemp("mixup_group")
     for algorithm, run in tiny_runs.items():
         shutil.copytree(run, group / run_name(algorithm, 0.5, 0))
@@ -37,7 +38,7 @@ def mixup_group(tiny_runs, repo_root, cifar10_root, tmp_path_factory):
                                   f"name={run_name(algorithm, 0.5, 0, 'mixup')}", f"dst.algorithm={algorithm}",
                                   "dst.sparsity=0.5"])
         train.main(cfg)
-    evaluate_runs(sorted(group.iterdir()), "cifar10-c", limit=32, corruptions=["gaussian_noise"], device="cpu")
+    evaluate_runs(sorted(group.iterdir()), "cifar10-c", device="cpu")
     return group
 
 
@@ -78,25 +79,27 @@ def test_tables_without_data_say_data_missing(tmp_path):
 
 def test_train_group_trains_evaluates_and_marks_missing(repo_root, cifar10_root, tmp_path, monkeypatch):
     params = yaml.safe_load((repo_root / "params.yaml").read_text())
-    params.update(profile="smoke", evaluate={"limit": 16, "seed": 0},
-                  train_overrides={"classification": TINY + ["epochs=1", "data.train_subset=64"]})
+    params["smoke"]["train_overrides"] = {"classification": TINY + ["epochs=1", "data.train_subset=64",
+                                                                    "data.test_subset=16"]}
     params["datasets"] = {"cifar10": str(cifar10_root / "cifar10/train_images.npy"),
                           "fashionmnist": str(tmp_path / "absent")}
     params["scenarios"]["cifar10_vgg16"]["config"] = str(repo_root / "tasks/classification/configs/smoke.yaml")
     params["analyses"]["groups"] = {
-        "tiny": {"scenario": "cifar10_vgg16", "algorithms": ["set"], "sparsities": {"full": [0.3], "smoke": [0.5]},
+        "tiny": {"algorithms": ["set"], "sparsities": {"full": [0.3], "smoke": [0.5]},
                  "overrides": [f"data.root={cifar10_root}"], "suite": "cifar10-c"},
-        "gone": {"scenario": {"task": "classification", "config": "x.yaml", "dataset": "fashionmnist"},
-                 "algorithms": ["dense"], "sparsities": [0.9], "suite": "fashion-mnist-c"}}
+        "gone": {"algorithms": ["dense"], "sparsities": [0.9], "suite": "fashion-mnist-c"}}
+    params["analyses"]["runs"] = {"smoke-tiny": {"profile": "smoke", "group": "tiny", "scenario": "cifar10_vgg16"},
+                                  "smoke-gone": {"profile": "smoke", "group": "gone", "scenario": "fashionmnist_mlp"}}
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     monkeypatch.chdir(tmp_path)
-    assert run_analyze("train", "tiny") == 0
+    assert run_analyze("train", "tiny", "--profile", "smoke") == 0
     run = tmp_path / "runs/smoke/analyses/tiny/set-s0.5-seed0"
     result = json.loads((run / "robustness/cifar10-c.json").read_text())
     assert result["sparsity"] == 0.5 and result["test_images"] == 16 and len(result["corruptions"]) == 19
-    assert run_analyze("train", "gone") == 0
+    assert not (tmp_path / ".dscr/resume/runs/smoke/analyses/tiny").exists()  # published, work folders gone
+    assert run_analyze("train", "gone", "--profile", "smoke") == 0
     missing = tmp_path / "runs/smoke/analyses/gone/dense-seed0"
     assert (missing / "checkpoints/DATA_MISSING").is_file()
     assert json.loads((missing / "robustness/fashion-mnist-c.json").read_text())["status"] == "data missing"
     with pytest.raises(DscrError, match="unknown analysis group .nope.; allowed: .*tiny"):
-        run_analyze("train", "nope")
+        run_analyze("train", "nope", "--profile", "smoke")

@@ -23,8 +23,11 @@ def test_evaluate_seg_writes_the_json(smoke_run, capsys):
     args = parser().parse_args(["evaluate-seg", smoke_run.work_dir, "--corruptions", "fog",
                                 "--severities", "2", "--max-images", "1", "--device", "cpu"])
     assert args._run(args) == 0
-    record = json.loads((Path(smoke_run.work_dir) / "robustness" / "voc-c.json").read_text())
+    # A subset is written under a name that says so, never as the suite's complete result.
+    record = json.loads((Path(smoke_run.work_dir) / "robustness" / "voc-c.limit1.only-fog.sev-2.json").read_text())
     assert list(record["corruptions"]) == ["fog"] and record["images"] == 1
+    assert record["complete"] is False and record["partial"] == {"limit": 1, "corruptions": ["fog"], "severities": [2]}
+    assert not (Path(smoke_run.work_dir) / "robustness" / "voc-c.json").exists()
     assert "robustness pixAcc" in capsys.readouterr().out
 
 

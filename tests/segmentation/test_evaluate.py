@@ -31,7 +31,8 @@ def test_confusion_matrix_scores_by_hand():
 def test_evaluation_writes_the_record_and_matches_mmseg(smoke_run):
     run_dir = Path(smoke_run.work_dir)
     record = evaluate_run(run_dir, "voc-c", ["gaussian_noise", "contrast"], [1, 5], device="cpu")
-    assert json.loads((run_dir / "robustness" / "voc-c.json").read_text()) == json.loads(json.dumps(record))
+    path = run_dir / "robustness" / "voc-c.only-gaussian_noise+contrast.sev-1+5.json"
+    assert json.loads(path.read_text()) == json.loads(json.dumps(record))
     assert set(record["corruptions"]) == {"gaussian_noise", "contrast"}
     assert set(record["corruptions"]["contrast"]) == {"1", "5"}
     cells = [s for by_sev in record["corruptions"].values() for s in by_sev.values()]

@@ -9,9 +9,9 @@ import pytest
 from tasks.segmentation.report import PAPER_TABLE12, build_table12, format_table12
 
 
-def write_record(run_dir, clean, robust):
+def write_record(run_dir, clean, robust, complete=True):
     (run_dir / "robustness").mkdir(parents=True)
-    record = {"suite": "voc-c", "clean": {"pixel_accuracy": clean[0], "miou": clean[1]},
+    record = {"suite": "voc-c", "clean": {"pixel_accuracy": clean[0], "miou": clean[1]}, "complete": complete,
               "corruptions": {}, "robustness": {"pixel_accuracy": robust[0], "miou": robust[1]}}
     (run_dir / "robustness" / "voc-c.json").write_text(json.dumps(record))
 
@@ -30,6 +30,13 @@ def test_rows_put_ours_beside_the_paper(tmp_path):
     assert robust_miou["set_s0.2"]["source"].startswith("missing: ")
     text = format_table12(rows)
     assert "| clean pixAcc | 85.65 | 80.00 | 85.63 | missing | 85.66 | 81.00 |" in text
+
+
+def test_an_incomplete_evaluation_is_not_reported(tmp_path):
+    write_record(tmp_path / "dense", (80.0, 40.0), (70.0, 20.0), complete=False)
+    rows = build_table12({"dense": tmp_path / "dense", "set_s0.1": None, "set_s0.2": None})
+    assert rows[0]["dense"]["ours"] is None
+    assert rows[0]["dense"]["source"].startswith("not a complete evaluation: ")
 
 
 def test_paper_numbers_are_table12():

@@ -44,8 +44,10 @@ def test_set_training_then_every_corruption_and_severity(ucf_root, tmp_path):
     assert 0.5 <= zeros < 0.55   # the saved weights are the sparse ones (regrown ones start at zero)
 
     assert dscr("evaluate-video", str(run), "--suite", "ucf101-c", "--workers", "0", "--test-subset", "3") == 0
-    result = json.loads((run / "robustness" / "ucf101-c.json").read_text())
+    # 3 of the run's test videos: a partial evaluation, written under a name that says so.
+    result = json.loads((run / "robustness" / "ucf101-c.limit3.json").read_text())
     assert result["suite"] == "ucf101-c" and result["test_videos"] == 3
+    assert result["complete"] is False and result["partial"] == {"limit": 3}
     assert len(result["corruptions"]) == 16
     cells = [acc for row in result["corruptions"].values() for acc in row.values()]
     assert all(set(row) == {"1", "2", "3", "4"} for row in result["corruptions"].values())

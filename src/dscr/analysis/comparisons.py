@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from dscr.report.paper import DISPLAY
-from dscr.report.tables import MISSING, fmt, mean_std, read_json, save_figure, write_table
+from dscr.report.tables import MISSING, fmt, mean_std, read_result, save_figure, write_table
 
 RUN_NAME = re.compile(r"^(?P<algorithm>[a-z0-9_]+?)(?:-s(?P<sparsity>[0-9.]+))?(?:-(?P<variant>[a-z0-9_.]+))?"
                       r"-seed(?P<seed>\d+)$")
@@ -31,7 +31,7 @@ def collect(runs_root: str | Path, suite: str) -> list[dict]:
         match = RUN_NAME.match(run.name)
         if not match or not run.is_dir():
             continue
-        result = read_json(run / "robustness" / f"{suite}.json")
+        result = read_result(run, suite)
         measured = result is not None and result.get("status") != MISSING
         records.append({"run": str(run), "algorithm": match["algorithm"],
                         "sparsity": float(match["sparsity"]) if match["sparsity"] else 0.0,

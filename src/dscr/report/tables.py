@@ -58,6 +58,17 @@ def read_json(path: Path) -> dict | None:
         return None
 
 
+def read_result(run_dir: str | Path, suite: str) -> dict | None:
+    """A run's complete result on `suite`, or its "data missing" marker; None otherwise (absent, or a partial
+    evaluation: see `dscr.results`)."""
+    from dscr.results import result_path
+
+    record = read_json(result_path(run_dir, suite))
+    if isinstance(record, dict) and (record.get("complete") is True or record.get("status") == MISSING):
+        return record
+    return None
+
+
 def save_figure(fig, path: str | Path) -> Path:
     from dscr.engine.io import write_atomic
 
