@@ -9,9 +9,14 @@ PROFILE ?= full
 # A sibling shared/data folder (as on the project's machines) serves as the offline data mirror.
 export DSCR_DATA_MIRROR ?= $(abspath $(wildcard ../shared/data))
 
-.PHONY: help setup lock data test test-slow demo bench clean profile reproduce-table2 reproduce-figure2 \
+.PHONY: help setup lock data test test-slow demo bench clean reproduce-table2 reproduce-figure2 \
 	reproduce-flops reproduce-table12
-DVC := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/dvc
+DVC := PATH="$(abspath $(VENV))/bin:$$PATH" $(abspath $(VENV))/bin/dvc
+# Stages finished on another machine come from the DVC remote's run cache, when one is configured: its entries
+# first (`dvc fetch --run-cache`, small files), then each stage's outputs as `dvc repro --pull` needs them.
+# DRY=1 prints what would run instead (`dscr pipeline plan`).
+REPRO = $(if $(DRY),$(abspath $(VENV))/bin/dscr pipeline plan,$(DVC) repro --pull)
+PULL_RUN_CACHE = if [ -z "$(DRY)" ] && [ -n "$$($(DVC) remote default 2>/dev/null)" ]; then $(DVC) fetch --run-cache -q; fi
 DEMO_ARGS ?=
 
 help:
@@ -42,17 +47,16 @@ test-slow: setup ## run the slow tests too
 demo: data ## dense vs SET/RigL/MEST_g/GraNet_g on CIFAR-10, evaluated on all of CIFAR-10-C (DEMO_ARGS="--limit 0 --seeds 0,1,2" for the full test set and 3 seeds)
 	$(DSCR) demo $(DEMO_ARGS)
 
-profile: setup
-	$(DSCR) pipeline profile $(PROFILE)
+reproduce-table2: setup ## Table 2 through the DVC pipeline (PROFILE=full for GPUs, PROFILE=smoke for a CPU)
+	$(PULL_RUN_CACHE)
+	$(REPRO) report_table2@$(PROFILE)
 
-reproduce-table2: profile ## Table 2 through the DVC pipeline (PROFILE=full for GPUs, PROFILE=smoke for a CPU)
-	$(DVC) repro report_table2
-
-reproduce-figure2: profile ## Figure 2 and Figures 10-15 (sparsity sweep; PROFILE=smoke|full)
-	$(DVC) repro report_figure2
+reproduce-figure2: setup ## Figure 2 and Figures 10-15 (sparsity sweep; PROFILE=smoke|full)
+	$(PULL_RUN_CACHE)
+	$(REPRO) report_figure2@$(PROFILE)
 
 reproduce-flops: setup ## Tables 4-7 from `dscr flops`, beside the paper's numbers
-	$(DVC) repro report_flops
+	$(REPRO) report_flops
 
 # Table 12 (segmentation): the full profile trains on Pascal VOC (VOC_ROOT, VGG16_WEIGHTS) on a GPU; the smoke
 # profile only builds the report, marking runs that do not exist.

@@ -23,17 +23,17 @@ def train(config_path: str | Path, overrides: list[str]) -> dict:
     return task.main(load_config(VideoTrainConfig, config_path, overrides))
 
 
-def evaluate(run_dir: str | Path, suite: str = "ucf101-c", limit: int = 0) -> dict:
-    """Evaluate a trained run on `suite`, writing RUN_DIR/robustness/<suite>.json.
+def evaluate(run_dir: str | Path, suite: str = "ucf101-c", seed: int = 0) -> dict:
+    """Evaluate a trained run on the whole `suite` and its own test set, writing RUN_DIR/robustness/<suite>.json.
 
     Args:
         run_dir: the run folder.
         suite: the video suite.
-        limit: evaluate a fixed seeded subset of this many test videos (0: the run's test set).
+        seed: the corruption seed.
 
     Returns:
         The result record.
     """
     from .evaluate import evaluate_run
 
-    return evaluate_run(run_dir, suite, test_subset=limit or None)
+    return evaluate_run(run_dir, suite, seed=seed)

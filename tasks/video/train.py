@@ -1,4 +1,4 @@
-"""Train one UCF101 run, dense or sparse: `dscr train-video --config tasks/video/configs/r3d50.yaml`.
+"""Train one UCF101 run, dense or sparse: `dscr train-video --config tasks/video/configs/ucf101_r3d50.yaml`.
 
 The classification loop's order (torchvision's reference script): distributed init, data, model, optimizer,
 LR schedule, sparsifier (the shared `dscr.dst` module, nothing video-specific), DDP, resume, epoch loop.
@@ -30,8 +30,9 @@ from .evaluate import build_model, evaluate
 
 # The code a video training run executes (see tasks.classification.train.CODE): the video task imports the
 # corruption engine for its temporal sampling, so that package is part of it.
-CODE = ("dscr.config", "dscr.registry", "dscr.dst", "dscr.engine", "dscr.corrupt", "tasks.video._compat",
-        "tasks.video.config", "tasks.video.data", "tasks.video.evaluate", "tasks.video.models", "tasks.video.train")
+CODE = ("dscr.config", "dscr.registry", "dscr.dst", "dscr.engine", "dscr.corrupt", "dscr.results",
+        "tasks.video._compat", "tasks.video.config", "tasks.video.data", "tasks.video.evaluate", "tasks.video.models",
+        "tasks.video.train")
 
 
 def build_datasets(cfg: VideoTrainConfig) -> tuple[UCF101, UCF101]:

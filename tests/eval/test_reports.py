@@ -8,7 +8,7 @@ def _write(path, robustness, clean=90.0, algorithm="dense", sparsity=0.5, seed=0
     path.mkdir(parents=True, exist_ok=True)
     result = {"suite": "cifar10-c", "clean_accuracy": clean, "robustness_accuracy": robustness,
               "algorithm": algorithm, "sparsity": sparsity, "seed_run": seed,
-              "corruptions": corruptions or {"fog": {"1": robustness, "2": robustness}}}
+              "corruptions": corruptions or {"fog": {"1": robustness, "2": robustness}}, "complete": True}
     (path / "cifar10-c.json").write_text(json.dumps(result))
 
 
@@ -33,6 +33,20 @@ def test_table2_means_stds_best_paper_gap_and_missing(tmp_path):
     assert "| cifar100_resnet34 | cifar100-c | - | data missing | data missing |" in md
     assert {p.suffix for p in paths} == {".md", ".csv", ".json", ".png"}
     assert all(p.stat().st_size > 0 for p in paths)
+    summary = json.loads((tmp_path / "reports" / "table2_summary.json").read_text())
+    assert summary["cifar10_vgg16/cifar10-c"]["rigl"] == {"robustness": 64.0, "robustness_std": 2.0, "clean": 90.0,
+                                                          "seeds": 3}
+    assert set(summary) == {"cifar10_vgg16/cifar10-c", "imagenet_resnet50/imagenet-c"}  # cifar100: none measured
+
+
+def test_table2_reads_only_complete_results(tmp_path):
+    runs = tmp_path / "runs"
+    rows = [{"scenario": "cifar10_vgg16", "suite": "cifar10-c"}]
+    _write(runs / "cifar10_vgg16" / "dense-seed0" / "robustness", 60.0)
+    _write(runs / "cifar10_vgg16" / "dense-seed1" / "robustness", 70.0)
+    partial = runs / "cifar10_vgg16" / "dense-seed1" / "robustness" / "cifar10-c.json"
+    partial.write_text(partial.read_text().replace('"complete": true', '"complete": false'))
+    assert table2.build(runs, rows, ["dense"])[0]["cells"]["dense"]["robustness"] == (60.0, 0.0)
 
 
 def test_figure2_and_gains(tmp_path):
@@ -42,7 +56,7 @@ def test_figure2_and_gains(tmp_path):
     for s in (0.3, 0.5):
         _write(runs / "cifar10_vgg16" / f"set-s{s:g}-seed0" / "robustness", 55.0, algorithm="set", sparsity=s,
                corruptions=corr(55.0))
-    params = {"profile": "test", "figure2_seeds": [0], "figure2": {
+    params = {"profile": "test", "figure2": {"seeds": [0],
         "algorithms": ["set"], "sparsities": [0.3, 0.5],
         "rows": [{"scenario": "cifar10_vgg16", "suite": "cifar10-c"}]}}
     figure2(runs, params, tmp_path / "out")

@@ -54,12 +54,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         t.add_argument("--runs", nargs="*", help="the folder(s) of the group's runs")
         t.add_argument("--suite", help="the corruption suite of the robustness results")
         t.add_argument("--group", help="take --runs and --suite from this params.yaml analyses group")
+        t.add_argument("--profile", default="full", help="the params.yaml profile of --group (full, smoke)")
         t.add_argument("--out", default="reports", help="output folder")
         if name == "ood-table":
             t.add_argument("--evaluate", action="store_true", help="evaluate the runs on the OOD sets first")
             t.add_argument("--algorithms", nargs="*", default=["dense", "rigl", "mest_g", "granet_g"])
     t = sub.add_parser("train", help="train and evaluate every run of an `analyses.groups` entry of params.yaml")
     t.add_argument("group")
+    t.add_argument("--profile", default="full", help="the params.yaml profile (full, smoke)")
     return p
 
 
@@ -307,7 +309,7 @@ def ood(args) -> int:
         for run_dir in sorted(r for root in args.runs for r in Path(root).glob("*-seed*")):
             for suite in OOD_SUITES:
                 try:
-                    evaluate(SimpleNamespace(run_dir=str(run_dir), suite=suite, from_dir=""))
+                    evaluate(SimpleNamespace(profile=args.profile, run_dir=str(run_dir), suite=suite, from_dir=""))
                 except DscrError as exc:  # the OOD test set is not on this machine
                     write_json_atomic(run_dir / "robustness" / f"{suite}.json",
                                       {"status": MISSING, "suite": suite, "run": str(run_dir), "why": str(exc)})
@@ -350,69 +352,52 @@ def cost(args) -> int:
 
 # --- training the analysis groups of params.yaml ----------------------------------------------------------------
 
-def by_profile(value, profile: str):
-    """A params value that may differ per profile: `{full: X, smoke: Y}` -> the active one, else the value."""
-    if isinstance(value, dict) and value and set(value) <= {"full", "smoke"}:
-        return value.get(profile)
-    return value
-
-
-def load_group(name: str) -> tuple[dict, dict]:
-    """(params.yaml, the analyses group `name` with its values resolved for the active profile)."""
+def load_group(name: str, profile: str) -> tuple[dict, dict]:
+    """(params.yaml for `profile`, the analyses group `name` with its values resolved for that profile and its
+    scenario from `analyses.runs`)."""
     from dscr.cli import pipeline
     from dscr.config import DscrError
 
-    params = pipeline.load_params()
-    groups = params.get("analyses", {}).get("groups", {})
+    params = pipeline.load_params(profile)
+    analyses = params.get("analyses", {})
+    groups = analyses.get("groups", {})
     if name not in groups:
         raise DscrError(f"unknown analysis group '{name}'; allowed: {', '.join(groups)}")
-    return params, {key: by_profile(value, params["profile"]) for key, value in groups[name].items()}
+    group = {key: pipeline.by_profile(value, profile) for key, value in groups[name].items()}
+    entry = analyses.get("runs", {}).get(f"{profile}-{name}")
+    if entry is None:
+        raise DscrError(f"params.yaml analyses.runs has no entry {profile}-{name} (its scenario)")
+    return params, {**group, "scenario": entry["scenario"]}
 
 
 def resolve_group(args) -> None:
     """Fill --runs and --suite of a table command from its params.yaml group."""
-    params, group = load_group(args.group)
+    params, group = load_group(args.group, args.profile)
     args.runs = args.runs or [f"runs/{params['profile']}/analyses/{args.group}"]
     args.suite = args.suite or group.get("suite")
 
 
 def train_group(args) -> int:
+    """Train and evaluate every run of a group (runs of the group that finished are kept; see
+    `dscr.cli.pipeline.train_run`); the group's work folders are deleted once all of them are published."""
+    import shutil
     from types import SimpleNamespace
 
     from dscr.analysis.comparisons import run_name
     from dscr.cli import pipeline
-    from dscr.config import load_config
 
-    params, group = load_group(args.group)
-    profile = params["profile"]
-    scenario = group["scenario"]
-    scenario = params["scenarios"][scenario] if isinstance(scenario, str) else scenario
-    root = Path(f"runs/{profile}/analyses/{args.group}")
+    params, group = load_group(args.group, args.profile)
+    root = Path(f"runs/{args.profile}/analyses/{args.group}")
     variants = group.get("variants") or {"": []}
     for seed in params["analyses"]["seeds"]:
         for algorithm in group["algorithms"]:
             for sparsity in ([0.0] if algorithm == "dense" else group["sparsities"]):
                 for variant, extra in variants.items():
                     run_dir = root / run_name(algorithm, sparsity, seed, variant)
-                    what = {"group": args.group, "algorithm": algorithm, "sparsity": sparsity, "seed": seed,
-                            "variant": variant, "dataset": scenario["dataset"], "profile": profile}
-                    if not pipeline.dataset_present(params, scenario["dataset"]):
-                        pipeline.mark_missing(run_dir, what)
-                        print(f"{run_dir}: {pipeline.MISSING}")
-                    else:
-                        from tasks.classification import train
-                        from tasks.classification.config import TrainConfig
-
-                        (run_dir / "checkpoints" / "DATA_MISSING").unlink(missing_ok=True)
-                        overrides = (list(params["train_overrides"].get(scenario["task"], []))
-                                     + list(group.get("overrides") or []) + list(extra) + [
-                            f"dst.algorithm={algorithm}", f"dst.sparsity={sparsity}", f"seed={seed}",
-                            f"name={run_dir.name}", f"out_dir={run_dir.parent}", "resume=true"])
-                        train.main(load_config(TrainConfig, scenario["config"], overrides))
-                    result = run_dir / "robustness" / f"{group.get('suite')}.json"
-                    last = run_dir / "checkpoints" / "last.pt"
-                    if group.get("suite") and not (result.is_file() and last.is_file()
-                                                   and result.stat().st_mtime > last.stat().st_mtime):
-                        pipeline.evaluate(SimpleNamespace(run_dir=str(run_dir), suite=group["suite"],
-                                                          from_dir=group.get("from") or ""))
+                    pipeline.train_run(params, group["scenario"], algorithm, seed, run_dir, sparsity,
+                                       list(group.get("overrides") or []) + list(extra), keep_work=True)
+                    if group.get("suite"):
+                        pipeline.evaluate(SimpleNamespace(profile=args.profile, run_dir=str(run_dir),
+                                                          suite=group["suite"], from_dir=group.get("from") or ""))
+    shutil.rmtree(pipeline.resume_root() / root, ignore_errors=True)
     return 0

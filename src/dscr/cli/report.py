@@ -8,6 +8,7 @@ from pathlib import Path
 def add_parser(subparsers):
     p = subparsers.add_parser("report", help="write a paper table/figure (md, csv, json, png) to reports/")
     p.add_argument("what", choices=["table2", "figure2", "gains", "flops", "table12"])
+    p.add_argument("--profile", default="full", help="the params.yaml profile whose runs are reported (full, smoke)")
     p.add_argument("--runs", default=None, help="runs folder of the table (default: runs/<profile>/<what>)")
     p.add_argument("--out", default=None, help="output folder (default: reports/<profile>)")
     return p
@@ -29,7 +30,7 @@ def scale_note(runs_root: Path) -> str:
 def run(args) -> int:
     from dscr.cli.pipeline import load_params
 
-    params = load_params()
+    params = load_params(args.profile)
     profile = params["profile"]
     out = Path(args.out or f"reports/{profile}")
     if args.what == "table2":
@@ -37,9 +38,10 @@ def run(args) -> int:
 
         runs = Path(args.runs or f"runs/{profile}/table2")
         algorithms = params["table2"]["algorithms"]
-        table = table2.build(runs, params["table2"]["rows"], algorithms)
-        notes = [f"profile: {profile}; mean ± std over seeds {params['seeds']}; bold: best mean in the row",
-                 scale_note(runs), f"evaluation: {params['evaluate']}",
+        table = table2.build(runs, params["table2"]["rows"] + params["table2"]["video_rows"], algorithms)
+        notes = [f"profile: {profile}; mean ± std over seeds {params['table2']['seeds']}; bold: best mean in the row",
+                 scale_note(runs), f"evaluation: the whole suite on each run's test set, corruption seed "
+                 f"{params['evaluate']['seed']}",
                  "paper: the published number where known (SPEC §4); Δ = ours - paper",
                  "data missing: the dataset is not on this machine; no number is made up"]
         paths = table2.render(table, algorithms, out, notes=notes)

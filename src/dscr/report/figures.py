@@ -46,7 +46,7 @@ def figure2(runs_root: Path, params: dict, out: Path) -> list[Path]:
     columns = ["scenario", "algorithm"] + [f"{s:g}" for s in cfg["sparsities"]]
     paths = write_table(out / "figure2", columns, rows, data=table,
                         title="Figure 2: robustness accuracy (%) vs sparsity (r: random regrowth, g: gradient)",
-                        notes=[f"profile {params['profile']}; mean ± std over seeds {params['figure2_seeds']}"])
+                        notes=[f"profile {params['profile']}; mean ± std over seeds {params['figure2']['seeds']}"])
     import matplotlib
 
     matplotlib.use("Agg")

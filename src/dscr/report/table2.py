@@ -5,15 +5,17 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+from dscr.engine.io import write_json_atomic
+
 from .paper import DISPLAY, TABLE2
-from .tables import MISSING, fmt, mean_std, read_json, save_figure, write_table
+from .tables import MISSING, fmt, mean_std, read_result, save_figure, write_table
 
 
 def collect(runs_root: Path, scenario: str, suite: str, algorithm: str, tag: str = "") -> list[dict]:
     """Result files of every seed of one cell (run folders `<algorithm><tag>-seed<N>`)."""
     results = []
     for run in sorted((runs_root / scenario).glob(f"{algorithm}{tag}-seed*")):
-        r = read_json(run / "robustness" / f"{suite}.json")
+        r = read_result(run, suite)
         if r is not None:
             results.append(r)
     return results
@@ -67,7 +69,20 @@ def render(table: list[dict], algorithms: list[str], out_dir: str | Path, *, ste
         rows.append(row)
     paths = write_table(out_dir / stem, columns, rows, title=title, notes=notes, data=table)
     paths.append(plot(table, algorithms, out_dir / f"{stem}.png", title))
+    paths.append(write_json_atomic(out_dir / f"{stem}_summary.json", summary(table)))
     return paths
+
+
+def summary(table: list[dict]) -> dict:
+    """The measured cells as flat numbers (DVC's metrics file: `dvc metrics show`, `dvc exp show`)."""
+    out: dict = {}
+    for rec in table:
+        cells = {algo: {"robustness": c["robustness"][0], "robustness_std": c["robustness"][1],
+                        "clean": c["clean"][0], "seeds": c["n"]}
+                 for algo, c in rec["cells"].items() if c["robustness"]}
+        if cells:
+            out[f"{rec['scenario']}/{rec['suite']}"] = cells
+    return out
 
 
 def plot(table: list[dict], algorithms: list[str], path: Path, title: str) -> Path:
