@@ -20,7 +20,8 @@ from dscr.config import DscrError, to_dict
 from dscr.engine import distributed
 from dscr.engine.checkpoint import save_checkpoint, seed_everything
 from dscr.engine.io import write_json_atomic, write_text_atomic
-from dscr.engine.loop import checkpoint_state, open_live, resume, wrap_ddp
+from dscr.engine.live import log_epoch, open_live
+from dscr.engine.loop import checkpoint_state, resume, wrap_ddp
 from dscr.engine.optim import autocast, build_lr_schedule, build_optimizer
 
 from .config import TrainConfig
@@ -117,8 +118,6 @@ def fit(cfg: TrainConfig) -> tuple[nn.Module, dict]:
     show = world.is_main
     run_dir = Path(cfg.out_dir) / cfg.name
     last_path = run_dir / "checkpoints" / "last.pt"
-    if world.is_main:
-        write_text_atomic(run_dir / "config.yaml", yaml.safe_dump(to_dict(cfg), sort_keys=False))
 
     seed_everything(cfg.seed)
     train_loader, test_loader = build_loaders(cfg, world, device)
@@ -147,7 +146,9 @@ def fit(cfg: TrainConfig) -> tuple[nn.Module, dict]:
         start_epoch, history = state["epoch"], state["history"]
         train_time, train_images = state["train_time"], state["train_images"]
 
-    live = open_live(run_dir / "dvclive", resume=start_epoch > 0) if world.is_main else None
+    if world.is_main:  # only now: a run refused above (bad data, device, checkpoint) leaves no folder behind
+        write_text_atomic(run_dir / "config.yaml", yaml.safe_dump(to_dict(cfg), sort_keys=False))
+    live = open_live(run_dir / "dvclive", history) if world.is_main else None
     for epoch in range(start_epoch, cfg.epochs):
         train_loader.set_epoch(epoch)
         t0 = time.perf_counter()
@@ -165,10 +166,7 @@ def fit(cfg: TrainConfig) -> tuple[nn.Module, dict]:
                   "lr": optimizer.param_groups[0]["lr"], "density": densities["global"]}
         history.append(record)
         if world.is_main:
-            if live:
-                for key in ("train_loss", "test_accuracy", "test_loss", "lr", "density"):
-                    live.log_metric(key, record[key])
-                live.next_step()
+            log_epoch(live, record, run_dir / "dvclive")
             state = checkpoint_state(model, optimizer, lr_schedule, sparsifier, epoch=epoch + 1, step=record["step"],
                                      history=history, train_time=train_time, train_images=train_images,
                                      config=to_dict(cfg))

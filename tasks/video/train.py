@@ -20,7 +20,8 @@ from dscr.config import DscrError, to_dict
 from dscr.engine import distributed
 from dscr.engine.checkpoint import save_checkpoint, seed_everything
 from dscr.engine.io import write_json_atomic, write_text_atomic
-from dscr.engine.loop import checkpoint_state, open_live, resume, wrap_ddp
+from dscr.engine.live import log_epoch, open_live
+from dscr.engine.loop import checkpoint_state, resume, wrap_ddp
 from dscr.engine.optim import autocast, build_lr_schedule, build_optimizer
 
 from .config import VideoTrainConfig
@@ -65,8 +66,6 @@ def main(cfg: VideoTrainConfig) -> dict:
     show = world.is_main
     run_dir = Path(cfg.out_dir) / cfg.name
     last_path = run_dir / "checkpoints" / "last.pt"
-    if world.is_main:
-        write_text_atomic(run_dir / "config.yaml", yaml.safe_dump(to_dict(cfg), sort_keys=False))
 
     seed_everything(cfg.seed)
     if cfg.batch_size % world.world_size:
@@ -103,7 +102,9 @@ def main(cfg: VideoTrainConfig) -> dict:
         start_epoch, history = state["epoch"], state["history"]
         train_time, train_clips = state["train_time"], state["train_clips"]
 
-    live = open_live(run_dir / "dvclive", resume=start_epoch > 0) if world.is_main else None
+    if world.is_main:  # only now: a run refused above (bad data, device, checkpoint) leaves no folder behind
+        write_text_atomic(run_dir / "config.yaml", yaml.safe_dump(to_dict(cfg), sort_keys=False))
+    live = open_live(run_dir / "dvclive", history) if world.is_main else None
     for epoch in range(start_epoch, cfg.epochs):
         train_loader.sampler.set_epoch(epoch)
         train_set.set_epoch(epoch)
@@ -123,11 +124,7 @@ def main(cfg: VideoTrainConfig) -> dict:
                           test_loss=test["loss"])
         history.append(record)
         if world.is_main:
-            if live:
-                for key, value in record.items():
-                    if key not in ("epoch", "step"):
-                        live.log_metric(key, value)
-                live.next_step()
+            log_epoch(live, record, run_dir / "dvclive")
             save_checkpoint(last_path, checkpoint_state(
                 model, optimizer, lr_schedule, sparsifier, epoch=epoch + 1, step=record["step"], history=history,
                 train_time=train_time, train_clips=train_clips, num_classes=num_classes, config=to_dict(cfg)))

@@ -1,5 +1,5 @@
 """Steps every task's training loop takes the same way: DDP wrapping, the checkpoint's contents and
-restoring them, and the dvclive logger."""
+restoring them (the dvclive logger lives in `live.py`)."""
 
 from __future__ import annotations
 
@@ -54,18 +54,6 @@ def resume(path: Path, config: dict[str, Any], model: nn.Module, optimizer, lr_s
     if show:
         print(f"resumed {path.parent.parent} at epoch {state['epoch']}")
     return state
-
-
-def open_live(path: Path, resume: bool):
-    """A dvclive logger, or None where dvclive cannot start (it fails in a git repository without commits,
-    raising an error it does not catch itself); the run's metrics.json holds the same history either way."""
-    from dvclive import Live
-
-    try:
-        return Live(str(path), resume=resume, save_dvc_exp=False, dvcyaml=None)
-    except Exception as exc:  # scmrepo's SCMError and relatives: not importable without dvc internals
-        print(f"dvclive disabled ({exc.__class__.__name__}: {exc}); metrics.json keeps the history")
-        return None
 
 
 # Keys that say how a run is executed, not what it computes: a checkpoint stays valid when they change.
