@@ -3,7 +3,7 @@ from typing import Literal
 
 import pytest
 
-from dscr.config import ConfigError, apply_overrides, from_dict, load_config
+from dscr.config import ConfigError, apply_overrides, from_dict, load_config, require_at_least
 from tasks.classification.config import TrainConfig
 
 
@@ -12,10 +12,14 @@ class Inner:
     mode: Literal["a", "b"] = "a"
     rate: float = 0.5
 
+    def __post_init__(self) -> None:
+        require_at_least(self, 0, "rate")
+
 
 @dataclass
 class Outer:
     steps: int = 1
+    strict: bool = False
     flags: list[int] = field(default_factory=list)
     inner: Inner = field(default_factory=Inner)
 
@@ -26,11 +30,17 @@ def test_valid_tree_and_coercion():
 
 
 @pytest.mark.parametrize("data, message", [
-    ({"stepz": 1}, "unknown config key 'stepz'; allowed: flags, inner, steps"),
+    ({"stepz": 1}, "unknown config key 'stepz'; allowed: flags, inner, steps, strict"),
     ({"inner": {"rat": 1}}, "unknown config key 'inner.rat'; allowed: mode, rate"),
     ({"inner": {"mode": "c"}}, "config key 'inner.mode' is 'c'; allowed: a, b"),
     ({"steps": "many"}, "config key 'steps' must be an integer, got 'many'"),
     ({"steps": True}, "config key 'steps' must be an integer"),
+    ({"steps": 2.7}, "config key 'steps' must be an integer, got 2.7"),
+    ({"steps": "2"}, "config key 'steps' must be an integer, got '2'"),
+    ({"strict": "false"}, "config key 'strict' must be true or false, got 'false'"),
+    ({"strict": 0}, "config key 'strict' must be true or false, got 0"),
+    ({"inner": {"rate": True}}, "config key 'inner.rate' must be a number, got True"),
+    ({"inner": {"rate": -1.0}}, "inner.rate: -1.0; must be >= 0"),
     ({"flags": 3}, "config key 'flags' must be a list"),
     ({"inner": 3}, "config key 'inner' must be a section"),
 ])
@@ -59,3 +69,18 @@ def test_every_scenario_config_loads(repo_root):
 def test_impossible_sparsity_is_rejected(repo_root):
     with pytest.raises(ConfigError, match="sparsity"):
         load_config(TrainConfig, repo_root / "tasks/classification/configs/smoke.yaml", ["dst.sparsity=1.5"])
+
+
+@pytest.mark.parametrize("override, message", [
+    ("optim.lr=-0.1", "optim.lr: -0.1; must be > 0"),
+    ("optim.weight_decay=-1e-4", "optim.weight_decay: -0.0001; must be >= 0"),
+    ("data.train_subset=-5", "data.train_subset: -5; must be >= 0"),
+    ("data.test_subset=-1", "data.test_subset: -1; must be >= 0"),
+    ("lr_schedule.warmup_epochs=-2", "lr_schedule.warmup_epochs: -2; must be >= 0"),
+    ("mixup_alpha=-0.2", "mixup_alpha: -0.2; must be >= 0"),
+    ("label_smoothing=1.0", "label_smoothing: 1.0; allowed: 0 <= label_smoothing < 1"),
+])
+def test_impossible_values_name_the_key(repo_root, override, message):
+    with pytest.raises(ConfigError) as err:
+        load_config(TrainConfig, repo_root / "tasks/classification/configs/smoke.yaml", [override])
+    assert str(err.value) == message

@@ -80,6 +80,15 @@ def from_dict(cls: type, data: Any, prefix: str = "") -> Any:
     return obj
 
 
+def require_at_least(obj: Any, minimum: float, *names: str) -> None:
+    """For a dataclass's `__post_init__`: raise ValueError naming the first field of `names` below `minimum`
+    (`from_dict` turns it into a one-line ConfigError with the section's prefix)."""
+    for name in names:
+        value = getattr(obj, name)
+        if value < minimum:
+            raise ValueError(f"{name}: {value}; must be >= {minimum:g}")
+
+
 def to_dict(obj: Any) -> Any:
     return dataclasses.asdict(obj) if dataclasses.is_dataclass(obj) else obj
 

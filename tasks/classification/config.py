@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from dscr.config import require_at_least
 from dscr.dst import DSTConfig
 from dscr.engine.optim import LRScheduleConfig, OptimConfig
 
@@ -19,6 +20,10 @@ class DataConfig:
     image_size: int = 0        # folder datasets: input resolution (0: the dataset's native size)
     num_workers: int = 4       # folder datasets: DataLoader workers
     eval_batch_size: int = 500
+
+    def __post_init__(self) -> None:
+        require_at_least(self, 0, "train_subset", "test_subset", "image_size", "num_workers")
+        require_at_least(self, 1, "eval_batch_size")
 
 
 @dataclass
@@ -54,7 +59,7 @@ class TrainConfig:
     threads: int = 0           # torch CPU threads (0: torch's default)
 
     def __post_init__(self) -> None:
-        if self.epochs < 1:
-            raise ValueError(f"epochs: {self.epochs}; must be >= 1")
-        if self.batch_size < 1:
-            raise ValueError(f"batch_size: {self.batch_size}; must be >= 1")
+        require_at_least(self, 1, "epochs", "batch_size")
+        require_at_least(self, 0, "mixup_alpha", "keep_every", "halt_after_epochs", "threads")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ValueError(f"label_smoothing: {self.label_smoothing}; allowed: 0 <= label_smoothing < 1")

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from dscr.config import DscrError
+from dscr.engine.io import disk_full, remove_stale_temps
 
 
 @dataclass(frozen=True)
@@ -191,11 +192,12 @@ def materialise(name: str, root: str | Path = "data", mirror: str | Path | None 
                         f"layout directly (see tasks/classification/README.md)")
     root = Path(root)
     target = root / name
+    remove_stale_temps(root, f".{name}.tmp-")  # left by a run killed while materialising
     if all(p.is_file() for split in ("train", "test") for p in array_paths(name, root, split)):
         return target
     root.mkdir(parents=True, exist_ok=True)
     mirror = mirror if mirror is not None else os.environ.get("DSCR_DATA_MIRROR")
-    with tempfile.TemporaryDirectory(dir=root, prefix=f".{name}.tmp-") as tmp:
+    with tempfile.TemporaryDirectory(dir=root, prefix=f".{name}.tmp-{os.getpid()}-") as tmp:
         tmp = Path(tmp)
         folder = Path(mirror) if mirror else _download(name, tmp)
         present = [a for a in ARCHIVES[name] if (folder / a.filename).is_file()]
@@ -217,10 +219,15 @@ def materialise(name: str, root: str | Path = "data", mirror: str | Path | None 
         except (tarfile.TarError, OSError, EOFError, StopIteration, ValueError) as exc:
             raise DscrError(f"archive {archive_path} could not be read ({exc})") from None
         out = tmp / "out"
-        out.mkdir()
-        for split, (images, labels) in splits.items():
-            np.save(out / f"{split}_images.npy", images)
-            np.save(out / f"{split}_labels.npy", labels)
+        try:
+            out.mkdir()
+            for split, (images, labels) in splits.items():
+                np.save(out / f"{split}_images.npy", images)
+                np.save(out / f"{split}_labels.npy", labels)
+        except (OSError, RuntimeError) as exc:
+            if disk_full(exc, root):
+                raise DscrError(f"no space left on device: could not write {target}") from None
+            raise
         if target.exists():
             shutil.rmtree(target)
         os.replace(out, target)

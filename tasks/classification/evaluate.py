@@ -18,6 +18,7 @@ import yaml
 from dscr import corrupt
 from dscr.config import DscrError, from_dict
 from dscr.engine.checkpoint import load_checkpoint
+from dscr.engine.distributed import resolve_device
 from dscr.engine.io import write_json_atomic
 from dscr.engine.optim import autocast
 from dscr.eval import clean_accuracy, corruption_sweep, folder_sweep, mce, npy_sweep, summarize
@@ -37,11 +38,21 @@ def load_run(run_dir: str | Path, device: torch.device) -> tuple[torch.nn.Module
     """The trained model of a run (from checkpoints/last.pt) and its resolved config."""
     run_dir = Path(run_dir)
     ckpt = run_dir / "checkpoints" / "last.pt"
+    if not run_dir.is_dir():
+        raise DscrError(f"run folder not found: {run_dir}")
     if not ckpt.is_file():
         raise DscrError(f"{run_dir} has no checkpoints/last.pt; train it first (`dscr train`)")
-    cfg = from_dict(TrainConfig, yaml.safe_load((run_dir / "config.yaml").read_text()))
+    raw = yaml.safe_load((run_dir / "config.yaml").read_text()) if (run_dir / "config.yaml").is_file() else None
+    if not isinstance(raw, dict):
+        raise DscrError(f"{run_dir}/config.yaml is missing or holds no config (a run marked data missing?)")
+    cfg = from_dict(TrainConfig, raw)
     model = build_model(cfg).to(device)
-    model.load_state_dict(load_checkpoint(ckpt, map_location=device)["model"])
+    state = load_checkpoint(ckpt, map_location=device, required=("model",))
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as exc:
+        raise DscrError(f"{ckpt} does not fit the model of {run_dir}/config.yaml "
+                        f"({str(exc).splitlines()[0][:120]})") from None
     return model.eval(), cfg
 
 
@@ -99,8 +110,11 @@ def evaluate_runs(run_dirs: list[str | Path], suite_name: str, *, limit: int = 0
     """Evaluate runs on a suite, write `<run>/robustness/<suite>[.<partial scope>].json` for each; returns the
     results. `limit` 0 evaluates the runs' own test set (`data.test_subset`: all of it unless they were
     trained on a subset), which the runs must share."""
-    dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
-                       ("cpu" if device == "auto" else device))
+    if limit < 0:
+        raise DscrError(f"--limit {limit}: must be >= 0 (0: every test image)")
+    if from_dir and not Path(from_dir).is_dir():
+        raise DscrError(f"--from folder not found: {from_dir} (write it with `dscr corrupt --out`)")
+    dev = resolve_device(device)
     loaded = {str(r): load_run(r, dev) for r in run_dirs}
     cfg = next(iter(loaded.values()))[1]
     subsets = {c.data.test_subset for _, c in loaded.values()}
@@ -127,7 +141,9 @@ def evaluate_runs(run_dirs: list[str | Path], suite_name: str, *, limit: int = 0
             batches = array_test_batches(suite.dataset, root, test_images, batch_size, dev)
             clean = clean_accuracy(predicts, batches)
             if from_dir:
-                sweep = npy_sweep(predicts, from_dir, selected, dev, batch_size)
+                sweep = npy_sweep(predicts, from_dir, selected, dev, batch_size,
+                                  labels=torch.cat([y for _, y in batches]).cpu().numpy(),
+                                  severities=len(suite.severities))
             else:
                 sweep = corruption_sweep(predicts, batches, suite, seed=seed, corruptions=selected)
             record["test_images"] = sum(len(y) for _, y in batches)

@@ -20,7 +20,8 @@ from dscr.config import DscrError, to_dict
 from dscr.engine import distributed
 from dscr.engine.checkpoint import save_checkpoint, seed_everything
 from dscr.engine.io import write_json_atomic
-from dscr.engine.loop import checkpoint_state, open_live, start_or_resume, wrap_ddp
+from dscr.engine.live import log_epoch, open_live
+from dscr.engine.loop import checkpoint_state, start_or_resume, wrap_ddp
 from dscr.engine.optim import autocast, build_lr_schedule, build_optimizer
 from dscr.engine.run import RunFiles, fingerprint
 
@@ -123,7 +124,7 @@ def fit(cfg: TrainConfig) -> tuple[nn.Module, dict]:
     world, device = distributed.init_distributed(cfg.device)
     show = world.is_main
     run = RunFiles(Path(cfg.out_dir) / cfg.name, cfg.work_dir)
-    run.claim(resume=cfg.resume, overwrite=cfg.overwrite, delete=world.is_main)
+    run.claim(resume=cfg.resume, overwrite=cfg.overwrite)
     identity = fingerprint(to_dict(cfg), CODE)
 
     seed_everything(cfg.seed)
@@ -153,7 +154,7 @@ def fit(cfg: TrainConfig) -> tuple[nn.Module, dict]:
         start_epoch, history = state["epoch"], state["history"]
         train_time, train_images = state["train_time"], state["train_images"]
 
-    live = open_live(run.work_dir / "dvclive", resume=start_epoch > 0) if world.is_main else None
+    live = open_live(run.work_dir / "dvclive", history) if world.is_main else None
     for epoch in range(start_epoch, cfg.epochs):
         train_loader.set_epoch(epoch)
         t0 = time.perf_counter()
@@ -171,10 +172,7 @@ def fit(cfg: TrainConfig) -> tuple[nn.Module, dict]:
                   "lr": optimizer.param_groups[0]["lr"], "density": densities["global"]}
         history.append(record)
         if world.is_main:
-            if live:
-                for key in ("train_loss", "test_accuracy", "test_loss", "lr", "density"):
-                    live.log_metric(key, record[key])
-                live.next_step()
+            log_epoch(live, record, run.work_dir / "dvclive")
             state = checkpoint_state(model, optimizer, lr_schedule, sparsifier, epoch=epoch + 1, step=record["step"],
                                      history=history, train_time=train_time, train_images=train_images,
                                      config=to_dict(cfg), fingerprint=identity)

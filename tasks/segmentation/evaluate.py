@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from dscr import corrupt
 from dscr.config import DscrError
+from dscr.engine.distributed import resolve_device
 from dscr.engine.io import write_json_atomic
 from dscr.results import mark_scope, partial_scope, result_path
 
@@ -148,8 +149,7 @@ def evaluate_run(run_dir: str | Path, suite_name: str = "voc-c", corruptions: li
         suite.corruption(name)  # raises DscrError listing the allowed names
     if bad := [s for s in levels if s not in suite.severities]:
         raise DscrError(f"severities {bad} not in suite {suite.name}; allowed: {suite.severities}")
-    device = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
-                          "cpu" if device == "auto" else device)
+    device = resolve_device(device)
     cfg, model = load_run(run_dir, device, checkpoint)
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
     load, rest = _split_pipeline(dataset)

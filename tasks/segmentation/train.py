@@ -53,8 +53,8 @@ def load_config(path: str | Path, overrides: list[str] | None = None):
         raise ConfigError(f"segmentation config not found or not a .py file: {path}")
     cfg = Config.fromfile(str(path))
     updates = parse_overrides(list(overrides or []))
-    for key in updates:
-        _check_key_exists(cfg, key)
+    for key, value in updates.items():
+        _check_type(key, _existing_value(cfg, key), value)
     cfg.merge_from_dict(updates)
     for loader in ("train_dataloader", "val_dataloader", "test_dataloader"):
         if cfg.get(loader) is not None:
@@ -62,7 +62,8 @@ def load_config(path: str | Path, overrides: list[str] | None = None):
     return cfg
 
 
-def _check_key_exists(cfg, dotted: str) -> None:
+def _existing_value(cfg, dotted: str):
+    """The config's current value at `dotted`; an unknown key is a one-line error listing the allowed ones."""
     node = cfg.to_dict()
     for depth, part in enumerate(dotted.split(".")):
         if isinstance(node, (list, tuple)) and part.isdigit() and int(part) < len(node):
@@ -73,6 +74,22 @@ def _check_key_exists(cfg, dotted: str) -> None:
             prefix = ".".join(dotted.split(".")[:depth]) or "top level"
             allowed = ", ".join(sorted(node)) if isinstance(node, dict) else "list indices"
             raise ConfigError(f"unknown config key '{dotted}' ('{part}' is not in {prefix}); allowed: {allowed}")
+    return node
+
+
+def _check_type(key: str, old, new) -> None:
+    """An override keeps the kind of value the config holds: a bool stays a bool (the string "false" would
+    be true), an int stays an int (2.7 is not truncated), a number stays a number; None accepts anything."""
+    kinds = [(bool, "true or false"), (int, "an integer"), (float, "a number"), (str, "a string"),
+             ((list, tuple), "a list"), (dict, "a mapping")]
+    for kind, words in kinds:
+        if isinstance(old, kind):
+            fits = isinstance(new, kind) and not (kind is int and isinstance(new, bool))
+            if kind is float:
+                fits = isinstance(new, (int, float)) and not isinstance(new, bool)
+            if not fits:
+                raise ConfigError(f"config key '{key}' must be {words} (it is {old!r}), got {new!r}")
+            return
 
 
 def _set_data_root(dataset: dict, data_root: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from dscr.config import require_at_least
 from dscr.dst import DSTConfig
 # Optimizer and LR-schedule sections are shared by every task, so all read the same keys.
 from dscr.engine.optim import LRScheduleConfig, OptimConfig
@@ -24,11 +25,10 @@ class VideoDataConfig:
     eval_batch_size: int = 8   # test videos per batch (each holds test_clips clips)
 
     def __post_init__(self) -> None:
-        for name in ("frames", "crop_size", "test_clips", "eval_batch_size"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"data.{name}: {getattr(self, name)}; must be >= 1")
+        require_at_least(self, 1, "frames", "crop_size", "test_clips", "eval_batch_size")
+        require_at_least(self, 0, "train_subset", "test_subset", "num_workers")
         if self.short_side < self.crop_size:
-            raise ValueError(f"data.short_side: {self.short_side}; must be >= data.crop_size ({self.crop_size})")
+            raise ValueError(f"short_side: {self.short_side}; must be >= data.crop_size ({self.crop_size})")
 
 
 @dataclass
@@ -62,9 +62,7 @@ class VideoTrainConfig:
     threads: int = 0           # torch CPU threads (0: torch's default)
 
     def __post_init__(self) -> None:
-        if self.epochs < 1:
-            raise ValueError(f"epochs: {self.epochs}; must be >= 1")
-        if self.batch_size < 1:
-            raise ValueError(f"batch_size: {self.batch_size}; must be >= 1")
-        if self.eval_every < 1:
-            raise ValueError(f"eval_every: {self.eval_every}; must be >= 1")
+        require_at_least(self, 1, "epochs", "batch_size", "eval_every")
+        require_at_least(self, 0, "max_steps_per_epoch", "halt_after_epochs", "threads")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ValueError(f"label_smoothing: {self.label_smoothing}; allowed: 0 <= label_smoothing < 1")

@@ -10,7 +10,6 @@ to a temporary name and renamed, so an interrupted run resumes where it stopped.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -18,31 +17,30 @@ import torch
 from tqdm import tqdm
 
 from dscr import corrupt
+from dscr.engine.io import write_atomic
 
 from .data import UCF101, count_frames, item_generator, read_frames
 
 
 def write_video_lossless(path: Path, clip: torch.Tensor, fps: float = 25.0) -> None:
     """Encode uint8 (3, T, H, W) RGB frames to `path` with FFV1 (bit-exact RGB), atomically."""
+    frames = clip.permute(1, 2, 3, 0).cpu().numpy()
+    write_atomic(path, lambda tmp: _encode_ffv1(tmp, frames, fps))
+
+
+def _encode_ffv1(path: Path, frames: np.ndarray, fps: float) -> None:
     import av
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.avi")
-    frames = clip.permute(1, 2, 3, 0).cpu().numpy()
-    try:
-        with av.open(str(tmp), "w") as container:
-            stream = container.add_stream("ffv1", rate=round(fps))
-            stream.width, stream.height = frames.shape[2], frames.shape[1]
-            stream.pix_fmt = "bgr0"
-            for array in frames:
-                frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(array), format="rgb24")
-                for packet in stream.encode(frame.reformat(format="bgr0")):
-                    container.mux(packet)
-            for packet in stream.encode():
+    with av.open(str(path), "w", format="avi") as container:  # the temp's name has no .avi to go by
+        stream = container.add_stream("ffv1", rate=round(fps))
+        stream.width, stream.height = frames.shape[2], frames.shape[1]
+        stream.pix_fmt = "bgr0"
+        for array in frames:
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(array), format="rgb24")
+            for packet in stream.encode(frame.reformat(format="bgr0")):
                 container.mux(packet)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+        for packet in stream.encode():
+            container.mux(packet)
 
 
 def write_ucf101_c(root: str | Path, out_dir: str | Path, *, split: int = 1, corruptions: list[str] | None = None,

@@ -172,7 +172,7 @@ def load_run(run_dir: str | Path, device: torch.device) -> tuple[VideoTrainConfi
     if not ckpt_path.is_file():
         raise DscrError(f"no checkpoint at {ckpt_path}; train the run first (dscr train-video)")
     cfg = load_config(VideoTrainConfig, run_dir / "config.yaml")
-    state = load_checkpoint(ckpt_path, map_location="cpu")
+    state = load_checkpoint(ckpt_path, map_location="cpu", required=("model", "num_classes", "epoch"))
     model = build_model(cfg, num_classes=state["num_classes"], pretrained=False)
     model.load_state_dict(state["model"])
     return cfg, model.to(device).eval(), state

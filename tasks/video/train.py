@@ -20,7 +20,8 @@ from dscr.config import DscrError, to_dict
 from dscr.engine import distributed
 from dscr.engine.checkpoint import save_checkpoint, seed_everything
 from dscr.engine.io import write_json_atomic
-from dscr.engine.loop import checkpoint_state, open_live, start_or_resume, wrap_ddp
+from dscr.engine.live import log_epoch, open_live
+from dscr.engine.loop import checkpoint_state, start_or_resume, wrap_ddp
 from dscr.engine.optim import autocast, build_lr_schedule, build_optimizer
 from dscr.engine.run import RunFiles, fingerprint
 
@@ -71,7 +72,7 @@ def main(cfg: VideoTrainConfig) -> dict:
     world, device = distributed.init_distributed(cfg.device)
     show = world.is_main
     run = RunFiles(Path(cfg.out_dir) / cfg.name, cfg.work_dir)
-    run.claim(resume=cfg.resume, overwrite=cfg.overwrite, delete=world.is_main)
+    run.claim(resume=cfg.resume, overwrite=cfg.overwrite)
     identity = fingerprint(to_dict(cfg), CODE)
 
     seed_everything(cfg.seed)
@@ -109,7 +110,7 @@ def main(cfg: VideoTrainConfig) -> dict:
         start_epoch, history = state["epoch"], state["history"]
         train_time, train_clips = state["train_time"], state["train_clips"]
 
-    live = open_live(run.work_dir / "dvclive", resume=start_epoch > 0) if world.is_main else None
+    live = open_live(run.work_dir / "dvclive", history) if world.is_main else None
     for epoch in range(start_epoch, cfg.epochs):
         train_loader.sampler.set_epoch(epoch)
         train_set.set_epoch(epoch)
@@ -129,11 +130,7 @@ def main(cfg: VideoTrainConfig) -> dict:
                           test_loss=test["loss"])
         history.append(record)
         if world.is_main:
-            if live:
-                for key, value in record.items():
-                    if key not in ("epoch", "step"):
-                        live.log_metric(key, value)
-                live.next_step()
+            log_epoch(live, record, run.work_dir / "dvclive")
             save_checkpoint(run.last, checkpoint_state(
                 model, optimizer, lr_schedule, sparsifier, epoch=epoch + 1, step=record["step"], history=history,
                 train_time=train_time, train_clips=train_clips, num_classes=num_classes, config=to_dict(cfg),

@@ -45,6 +45,23 @@ def test_resumed_run_equals_uninterrupted(repo_root, cifar10_root, tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)
     strip = lambda h: [{k: v for k, v in r.items()} for r in h]  # noqa: E731
     assert strip(full["history"]) == strip(resumed["history"])
+    # the dvclive log of the resumed run has one row per epoch, the uninterrupted run's rows
+    tsv = lambda run: (tmp_path / run / "dvclive/plots/metrics/test_accuracy.tsv").read_text()  # noqa: E731
+    assert [line.split("\t")[0] for line in tsv("cut").splitlines()[1:]] == ["0", "1", "2"]
+    assert tsv("cut") == tsv("full")
+
+
+def test_resumed_mixup_run_equals_uninterrupted(repo_root, cifar10_root, tmp_path):
+    """Mixup draws its mixing weight from torch's global RNG: a resumed run equals an uninterrupted one only
+    if the checkpoint restores every RNG state the run draws from."""
+    extra = ["epochs=2", "mixup_alpha=0.4"]
+    full = train.main(tiny_config(repo_root, cifar10_root, tmp_path, "name=full", *extra))
+    train.main(tiny_config(repo_root, cifar10_root, tmp_path, "name=cut", "halt_after_epochs=1", *extra))
+    resumed = train.main(tiny_config(repo_root, cifar10_root, tmp_path, "name=cut", "resume=true", *extra))
+    a = load_checkpoint(tmp_path / "full/checkpoints/last.pt")["model"]
+    b = load_checkpoint(tmp_path / "cut/checkpoints/last.pt")["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert [r["train_loss"] for r in full["history"]] == [r["train_loss"] for r in resumed["history"]]
 
 
 def test_ddp_two_processes_end_with_identical_weights(repo_root, cifar10_root, tmp_path):

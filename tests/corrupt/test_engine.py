@@ -183,3 +183,27 @@ def test_cuda_matches_cpu_for_deterministic_and_runs_for_random(batch, name):
     gpu = suite.apply(name, batch.cuda(), 3, corrupt.batch_generator(0, name, 3, 0))  # CPU generator on CUDA data
     assert gpu.device.type == "cuda" and gpu.dtype == torch.uint8
     assert (gpu.cpu().int() - cpu.int()).abs().float().mean() < 1.0
+
+
+def test_corrupt_list_shows_every_suite_with_its_corruptions(capsys):
+    from dscr.cli import main
+
+    assert main(["corrupt", "--list"]) == 0
+    lines = {line.split(":", 1)[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert set(lines) == set(corrupt.list_suites())
+    assert lines["cifar10-c"].startswith("cifar10-c: cifar10, severities 1-5, 19 corruptions: ")
+    assert all(name in lines["cifar10-c"] for name in CIFAR19)
+    assert lines["ucf101-c"].startswith("ucf101-c: ucf101, severities 1-4, 16 corruptions: ")
+    assert "(needs depth)" in lines["imagenet-3dcc"]
+
+
+def test_evaluate_help_names_what_exists(capsys):
+    """`dscr evaluate --help` sends the user to `dscr corrupt --list` and names the OOD sets it accepts."""
+    from dscr.cli import build_parser
+    from tasks.classification.evaluate import OOD_SUITES
+
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["evaluate", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "dscr corrupt --list" in text and all(name in text for name in OOD_SUITES)
+    assert build_parser().parse_args(["corrupt", "--list"]).list

@@ -24,6 +24,29 @@ def test_mce_is_one_hundred_for_alexnet_itself():
     assert mce({"fog": {"1": 50.0}}) is None  # undefined without the 15 ImageNet-C corruptions
 
 
+# AlexNet's ImageNet-C errors as google-research/augmix's imagenet.py prints them (copied there from
+# hendrycks/robustness), in its CORRUPTIONS order.
+AUGMIX_CORRUPTIONS = ["gaussian_noise", "shot_noise", "impulse_noise", "defocus_blur", "glass_blur", "motion_blur",
+                      "zoom_blur", "snow", "frost", "fog", "brightness", "contrast", "elastic_transform", "pixelate",
+                      "jpeg_compression"]
+AUGMIX_ALEXNET_ERR = [0.886428, 0.894468, 0.922640, 0.819880, 0.826268, 0.785948, 0.798360, 0.866816, 0.826572,
+                      0.819324, 0.564592, 0.853204, 0.646056, 0.717840, 0.606500]
+
+
+def test_mce_of_a_non_uniform_error_table():
+    # AlexNet's own accuracy everywhere except two corruptions, whose errors (fractions) per severity are:
+    #   gaussian_noise 0.2, 0.4, 0.6, 0.8, 1.0 (sum 3.0)   brightness 0.1, 0.1, 0.2, 0.3, 0.3 (sum 1.0)
+    # CE_c = sum_s E_c,s / sum_s E^AlexNet_c,s, so CE_gauss = 3.0 / (5 * 0.886428), CE_bright = 1.0 / (5 * 0.564592),
+    # and the other 13 are 1: mCE = 100 * (13 + 0.676875... + 0.354238...) / 15 = 93.5407...
+    table = {name: {str(s): 100.0 * (1 - err) for s in range(1, 6)}
+             for name, err in zip(AUGMIX_CORRUPTIONS, AUGMIX_ALEXNET_ERR)}
+    table["gaussian_noise"] = {str(s): 100.0 * (1 - e) for s, e in zip(range(1, 6), (0.2, 0.4, 0.6, 0.8, 1.0))}
+    table["brightness"] = {str(s): 100.0 * (1 - e) for s, e in zip(range(1, 6), (0.1, 0.1, 0.2, 0.3, 0.3))}
+    expected = 100 * (13 + 3.0 / (5 * 0.886428) + 1.0 / (5 * 0.564592)) / 15
+    assert expected == pytest.approx(93.54075, abs=1e-4)
+    assert mce(table) == pytest.approx(expected, rel=1e-12)
+
+
 def _labelled_images(n=24):
     """Flat grey images whose brightness encodes the label, and a 'model' that reads it back."""
     labels = torch.arange(n) % 4

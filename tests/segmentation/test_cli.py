@@ -35,6 +35,9 @@ def test_bad_input_is_a_user_error(tmp_path):
     args = parser().parse_args(["evaluate-seg", str(tmp_path), "--severities", "one"])
     with pytest.raises(DscrError, match="comma-separated integers"):
         args._run(args)
+    args = parser().parse_args(["evaluate-seg", str(tmp_path), "--max-images", "-1"])
+    with pytest.raises(DscrError, match="--max-images -1: must be >= 0"):
+        args._run(args)
     args = parser().parse_args(["evaluate-seg", str(tmp_path)])
     with pytest.raises(DscrError, match="not a segmentation run folder"):
         args._run(args)

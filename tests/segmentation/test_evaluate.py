@@ -67,3 +67,22 @@ def test_unknown_corruption_is_a_user_error(smoke_run):
 
     with pytest.raises(DscrError, match="allowed: gaussian_noise"):
         evaluate_run(smoke_run.work_dir, "voc-c", ["gausian_noise"], [1], device="cpu")
+
+
+def test_random_corruptions_differ_per_image(smoke_run, monkeypatch):
+    """Each val image gets its own draw of a random corruption (seeded by its index), not one shared pattern."""
+    indices = []
+    original = evaluate._corrupt_bgr
+
+    def spy(suite, name, severity, image_bgr, index, seed, device):
+        indices.append(index)
+        return original(suite, name, severity, image_bgr, index, seed, device)
+
+    monkeypatch.setattr(evaluate, "_corrupt_bgr", spy)
+    evaluate_run(smoke_run.work_dir, "voc-c", ["gaussian_noise"], [3], max_images=2, seed=0, device="cpu")
+    assert indices == [0, 1]
+    # the same picture at two positions gets two different noise patterns; at one position, the same one
+    suite = corrupt.get_suite("voc-c")
+    image = np.full((16, 16, 3), 128, dtype=np.uint8)
+    noisy = [original(suite, "gaussian_noise", 3, image, i, 0, "cpu") for i in (0, 1, 0)]
+    assert not np.array_equal(noisy[0], noisy[1]) and np.array_equal(noisy[0], noisy[2])

@@ -85,6 +85,20 @@ def test_config_errors_name_the_key(voc_tiny, tmp_path):
         train.build_runner(smoke_config(voc_tiny, tmp_path, "dst.algorithm=sett"))
 
 
+@pytest.mark.parametrize("override, message", [
+    ('resume="false"', "config key 'resume' must be true or false (it is False), got 'false'"),
+    ("train_cfg.max_epochs=2.7", "config key 'train_cfg.max_epochs' must be an integer (it is 2), got 2.7"),
+    ("dst.sparsity=true", "config key 'dst.sparsity' must be a number (it is 0.5), got True"),
+    ("work_dir=3", "config key 'work_dir' must be a string"),
+])
+def test_overrides_keep_the_kind_of_value(voc_tiny, tmp_path, override, message):
+    with pytest.raises(ConfigError) as err:
+        smoke_config(voc_tiny, tmp_path, override)
+    assert message in str(err.value)
+    cfg = smoke_config(voc_tiny, tmp_path, "dst.sparsity=1", "resume=true", "train_cfg.max_epochs=3")
+    assert (cfg.dst.sparsity, cfg.resume, cfg.train_cfg.max_epochs) == (1, True, 3)  # an int is a number
+
+
 def test_voc_aug_adds_the_augmented_set(voc_tiny, tmp_path):
     from dscr.config import DscrError
 

@@ -87,3 +87,13 @@ def test_clip_accuracy_counts_clips_and_video_accuracy_averages_them():
     assert result["clip_accuracy"] == pytest.approx(100 * 4 / 6)
     assert result["video_accuracy"] == pytest.approx(50.0)
     assert result["clips"] == 6 and result["videos"] == 2
+
+
+def test_video_accuracy_averages_clip_softmax_not_logits():
+    # One video (label 0) of clips with brightness 89, 89, 255: MeanPixelModel's logit gap (class 1 - class 0) is
+    # 10 * (2m - 1) = -3.02, -3.02, +10. Averaging logits: +1.32 -> class 1 (wrong). Averaging softmax:
+    # p1 = (0.0466 + 0.0466 + 0.99995) / 3 = 0.364 -> class 0 (right).
+    clips = torch.stack([torch.full((3, 2, 4, 4), v, dtype=torch.uint8) for v in (89, 89, 255)])
+    result = evaluate(MeanPixelModel(), [(clips[None], torch.tensor([0]))], torch.device("cpu"))
+    assert result["video_accuracy"] == 100.0
+    assert result["clip_accuracy"] == pytest.approx(100 * 2 / 3)

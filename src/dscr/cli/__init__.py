@@ -6,6 +6,7 @@ This package is the only place that imports `tasks`: the library under `dscr` ne
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import sys
 
@@ -31,6 +32,12 @@ def main(argv: list[str] | None = None) -> int:
         code = args._run(args)
     except DscrError as exc:
         print(f"dscr {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        # writes that do not go through dscr.engine.io (dvclive, mmengine, folders) still end in one line
+        print(f"dscr {args.command}: error: no space left on device: {exc.filename or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"dscr {args.command}: interrupted", file=sys.stderr)

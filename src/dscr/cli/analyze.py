@@ -98,19 +98,14 @@ def expand_runs(paths: list[str], seed: int) -> list[Path]:
     return runs
 
 
-def _device(name: str):
-    import torch
-
-    return torch.device("cuda" if name == "auto" and torch.cuda.is_available() else "cpu" if name == "auto" else name)
-
-
 def load_models(args) -> tuple[dict, object, object]:
     """({label: (model, cfg, run_dir)}, the first run's cfg, device) for the analyses on models."""
     from dscr.config import DscrError
+    from dscr.engine.distributed import resolve_device
     from dscr.report.paper import DISPLAY
     from tasks.classification.evaluate import load_run
 
-    device = _device(args.device)
+    device = resolve_device(args.device)
     runs = expand_runs(args.runs, args.seed)
     if args.labels and len(args.labels) != len(runs):
         raise DscrError(f"--labels names {len(args.labels)} runs but there are {len(runs)}: "
@@ -168,7 +163,7 @@ def frequency(args) -> int:
     if args.during_training:
         for label, (model, _, run_dir) in loaded.items():
             for ckpt in sorted((run_dir / "checkpoints").glob("epoch_*.pt"), key=lambda p: int(p.stem[6:])):
-                model.load_state_dict(load_checkpoint(ckpt, map_location=device)["model"])
+                model.load_state_dict(load_checkpoint(ckpt, map_location=device, required=("model",))["model"])
                 epoch = ckpt.stem[6:]
                 training.setdefault(label, {})[epoch] = radius_sweep({label: predictor(model, device)}, batches,
                                                                      radii)[label]

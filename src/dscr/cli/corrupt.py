@@ -13,20 +13,19 @@ same seed, batch size and device kind gives the same images.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 
 def add_parser(subparsers):
     p = subparsers.add_parser("corrupt", help="write a corruption suite (e.g. CIFAR-10-C) to disk",
                               description=__doc__.split("\n\n")[0])
-    p.add_argument("--suite", required=True, help="suite name, e.g. cifar10-c (see dscr.corrupt.list_suites())")
-    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--list", action="store_true", help="list the suites and their corruptions, then exit")
+    p.add_argument("--suite", help="suite name, e.g. cifar10-c (`--list` shows them all)")
+    p.add_argument("--out", help="output folder")
     p.add_argument("--images", default=None, help="uint8 N x H x W x 3 (or N x H x W) .npy to corrupt instead of "
                    "the suite's test set; written in the CIFAR layout")
-    p.add_argument("--labels", default=None, help="labels .npy for --images (optional)")
-    p.add_argument("--limit", type=int, default=None, help="only the first N test images")
+    p.add_argument("--labels", default=None, help="labels .npy for --images (optional; one integer per image)")
+    p.add_argument("--limit", type=int, default=0, help="only the first N test images (0: all)")
     p.add_argument("--corruptions", default=None, help="comma-separated subset (default: all of the suite)")
     p.add_argument("--root", default="data", help="dataset root (default: data; ucf101-c: data/UCF101)")
     p.add_argument("--seed", type=int, default=0)
@@ -37,26 +36,28 @@ def add_parser(subparsers):
     return p
 
 
-def _publish(tmp: str, path: Path) -> None:
-    """Give the finished temporary file normal permissions (mkstemp makes it 0600) and rename it into place."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    os.replace(tmp, path)
+def list_suites() -> str:
+    """One line per suite: its dataset, severities and corruptions (those needing depth maps marked)."""
+    from dscr import corrupt
+
+    lines = []
+    for name in corrupt.list_suites():
+        suite = corrupt.get_suite(name)
+        names = [c + (" (needs depth)" if suite.corruption(c).needs_depth else "") for c in suite.corruptions]
+        lines.append(f"{name}: {suite.dataset}, severities {suite.severities[0]}-{suite.severities[-1]}, "
+                     f"{len(names)} corruptions: {', '.join(names)}")
+    return "\n".join(lines)
 
 
-def _atomic_save_npy(path: Path, array) -> None:
+def _save_npy(path: Path, array) -> None:
     import numpy as np
 
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
+    from dscr.engine.io import write_atomic
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as f:  # a file object: np.save would append .npy to the temp's name
             np.save(f, array)
-        _publish(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    write_atomic(path, write)
 
 
 def _complete_npy(path: Path, shape: tuple) -> bool:
@@ -66,27 +67,37 @@ def _complete_npy(path: Path, shape: tuple) -> bool:
         return False
     try:
         return tuple(np.load(path, mmap_mode="r").shape) == tuple(shape)
-    except (ValueError, OSError):
+    except (ValueError, OSError, EOFError):
         return False
+
+
+def _load_images(args):
+    """(uint8 NHWC images, labels or None) from --images / --labels, validated."""
+    import numpy as np
+
+    from dscr.config import DscrError
+    from dscr.engine.io import read_npy
+
+    images = read_npy(args.images, "--images")
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] not in (1, 3):
+        raise DscrError(f"--images must be uint8 N x H x W x 3 (or x 1); got {images.dtype} {images.shape}")
+    if len(images) == 0:
+        raise DscrError(f"--images {args.images} holds 0 images")
+    if not args.labels:
+        return images, None
+    labels = np.array(read_npy(args.labels, "--labels"))
+    if labels.ndim != 1 or labels.dtype.kind not in "iu" or len(labels) != len(images):
+        raise DscrError(f"--labels must hold one integer per image: {args.labels} is {labels.dtype} "
+                        f"{labels.shape}, --images holds {len(images)} images")
+    return images, labels
 
 
 def _load_source(args, suite):
     """(images uint8 NHWC, labels or None, class names or None)."""
-    import numpy as np
-
-    from dscr.config import DscrError
-
     if args.images:
-        path = Path(args.images)
-        if not path.is_file():
-            raise DscrError(f"--images file not found: {path}")
-        images = np.load(path, mmap_mode="r")
-        if images.ndim == 3:
-            images = images[..., None]
-        if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] not in (1, 3):
-            raise DscrError(f"--images must be uint8 N x H x W x 3 (or x 1); got {images.dtype} {images.shape}")
-        labels = np.load(args.labels) if args.labels else None
-        return images, labels, None
+        return (*_load_images(args), None)
     from tasks.classification.datasets import get_info, load_arrays
 
     info = get_info(suite.dataset)
@@ -127,6 +138,27 @@ def _load_folder(folder: Path, size: int | None, limit: int | None):
     return np.stack(images), np.array(labels), [(c, f.stem) for c, f in files]
 
 
+def _checked_request(args):
+    """(suite, corruption names) of the request; one-line errors for anything that cannot be written."""
+    from dscr import corrupt
+    from dscr.config import DscrError
+    from dscr.engine.distributed import resolve_device
+
+    if not args.suite or not args.out:
+        raise DscrError("--suite and --out are required (`dscr corrupt --list` shows the suites)")
+    if args.batch_size < 1 or args.limit < 0:
+        raise DscrError(f"--batch-size must be >= 1 and --limit >= 0 (0: all images); got {args.batch_size} "
+                        f"and {args.limit}")
+    suite = corrupt.get_suite(args.suite)
+    names = suite.corruptions
+    if args.corruptions:
+        names = [n.strip() for n in args.corruptions.split(",") if n.strip()]
+        for n in names:
+            suite.corruption(n)  # raises with the allowed names
+    resolve_device(args.device)
+    return suite, names
+
+
 def corrupt_array(suite, corruption: str, severity: int, images, seed: int, batch_size: int, device,
                   progress=None, out=None):
     """Corrupt uint8 NHWC ``images`` batch by batch into ``out`` (allocated when None); returns it."""
@@ -154,22 +186,17 @@ def run(args) -> int:
     import torch
     from tqdm import tqdm
 
-    from dscr import corrupt
-    from dscr.config import DscrError
-
+    if args.list:
+        print(list_suites())
+        return 0
+    suite, names = _checked_request(args)
     if args.threads > 0:
         torch.set_num_threads(args.threads)
-    suite = corrupt.get_suite(args.suite)
-    names = suite.corruptions
-    if args.corruptions:
-        names = [n.strip() for n in args.corruptions.split(",") if n.strip()]
-        for n in names:
-            suite.corruption(n)  # raises with the allowed names
     if suite.layout == "video":  # UCF101-C: corrupted copies of the test videos, written by the video task
         from tasks.video.corrupt_disk import write_ucf101_c
 
         count = write_ucf101_c(args.root if args.root != "data" else "data/UCF101", args.out, corruptions=names,
-                               seed=args.seed, subset=args.limit or 0, device=args.device, suite_name=suite.name)
+                               seed=args.seed, subset=args.limit, device=args.device, suite_name=suite.name)
         print(f"{suite.name}: {count} corrupted videos in {args.out}")
         return 0
     depth_only = [n for n in names if suite.corruption(n).needs_depth]
@@ -177,10 +204,6 @@ def run(args) -> int:
         print(f"{suite.name}: skipping {', '.join(depth_only)} (they need depth maps; use the Python API "
               f"suite.apply(..., depth=...) or the official pre-generated folders)")
         names = [n for n in names if n not in depth_only]
-    if args.batch_size < 1 or (args.limit is not None and args.limit < 1):
-        raise DscrError("--batch-size and --limit must be positive integers")
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        raise DscrError(f"--device {args.device}: CUDA is not available here; use --device cpu")
     images, labels, files = _load_source(args, suite)
     if args.limit:
         images = images[:args.limit]
@@ -193,7 +216,7 @@ def run(args) -> int:
     total = len(names) * len(severities) * len(images)
     with tqdm(total=total, unit="img", desc=suite.name, disable=None) as bar:
         if labels is not None and not folder_layout:
-            _atomic_save_npy(out / "labels.npy", np.tile(np.asarray(labels), len(severities)).astype(
+            _save_npy(out / "labels.npy", np.tile(np.asarray(labels), len(severities)).astype(
                 np.uint8 if np.max(labels) < 256 else np.int64))
         for name in names:
             target = out / f"{name}.npy"
@@ -215,7 +238,7 @@ def run(args) -> int:
                     corrupt_array(suite, name, severity, images, args.seed, args.batch_size, args.device, bar,
                                   out=stacked[rows])
             if not folder_layout:
-                _atomic_save_npy(target, stacked)
+                _save_npy(target, stacked)
     elapsed = time.perf_counter() - t0
     print(f"{suite.name}: {len(names)} corruptions x {len(severities)} severities x {len(images)} images "
           f"-> {out} in {elapsed:.1f}s")
@@ -229,12 +252,11 @@ def _folder_complete(out: Path, name: str, severity_dir: str, files) -> bool:
 def _write_folder(out: Path, name: str, severity_dir: str, images, files) -> None:
     from PIL import Image
 
+    from dscr.engine.io import write_atomic
+
     for img, (cls, stem) in zip(images, files):
         path = out / name / severity_dir / cls / f"{stem}.png"
         if path.is_file():
             continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{stem}.", suffix=".png")
-        os.close(fd)
-        Image.fromarray(img.squeeze(-1) if img.shape[-1] == 1 else img).save(tmp, format="PNG")
-        _publish(tmp, path)
+        picture = Image.fromarray(img.squeeze(-1) if img.shape[-1] == 1 else img)
+        write_atomic(path, lambda tmp, picture=picture: picture.save(tmp, format="PNG"))

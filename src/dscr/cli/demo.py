@@ -25,7 +25,7 @@ def add_parser(subparsers):
 def run(args) -> int:
     import time
 
-    from dscr.config import load_config
+    from dscr.config import DscrError, load_config
     from dscr.report.demo import render
     from tasks.classification import train
     from tasks.classification.config import TrainConfig
@@ -33,7 +33,12 @@ def run(args) -> int:
 
     start = time.perf_counter()
     algorithms = args.algorithms.split(",")
-    seeds = [int(s) for s in args.seeds.split(",")]
+    try:
+        seeds = [int(s) for s in args.seeds.split(",")]
+    except ValueError:
+        raise DscrError(f"--seeds '{args.seeds}' must be comma-separated integers, e.g. 0,1,2") from None
+    if args.limit < 0:  # checked before training, not after it
+        raise DscrError(f"--limit {args.limit}: must be >= 0 (0: every test image)")
     runs = []
     for seed in seeds:
         for algo in algorithms:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+# Evaluation-only suites (Tables 10-11), named here so that --help needs no torch import;
+# tasks.classification.evaluate.OOD_SUITES maps them to their folders.
+OOD_SUITES = ("imagenet-r", "imagenet-v2-matched-frequency", "imagenet-v2-threshold0.7", "imagenet-v2-top-images")
+
 
 def add_parser(subparsers):
     p = subparsers.add_parser("evaluate", help="evaluate runs on a corruption (or OOD) suite",
                               description="Writes RUN_DIR/robustness/<suite>.json for each run. Runs given "
                               "together share one corruption pass.")
     p.add_argument("runs", nargs="+", metavar="RUN_DIR")
-    p.add_argument("--suite", required=True, help="e.g. cifar10-c, imagenet-c, imagenet-r (`dscr corrupt --list`)")
+    p.add_argument("--suite", required=True, help="a corruption suite (e.g. cifar10-c; `dscr corrupt --list` "
+                   "lists them) or an out-of-distribution test set: " + ", ".join(OOD_SUITES))
     p.add_argument("--from", dest="from_dir", default=None,
                    help="a folder written by `dscr corrupt` (default: corrupt on the fly)")
     p.add_argument("--limit", type=int, default=0, help="evaluate a fixed subset of N test images (0: all)")

@@ -27,35 +27,64 @@ def scale_note(runs_root: Path) -> str:
     return "no trained run found"
 
 
+def absent_scenarios(params: dict, rows: list[dict]) -> frozenset[str]:
+    """The scenarios of `rows` whose dataset is not on this machine (or has no `datasets` entry): their empty
+    cells say "data missing", the others' "not trained yet"."""
+    from dscr.cli.pipeline import dataset_present
+    from dscr.config import DscrError
+
+    def absent(scenario: str) -> bool:
+        try:
+            return not dataset_present(params, params["scenarios"][scenario]["dataset"])
+        except DscrError:
+            return True
+
+    return frozenset(row["scenario"] for row in rows if absent(row["scenario"]))
+
+
+def runs_folder(args, params: dict, default: str) -> Path:
+    """The runs folder of a table; refused when it does not exist (a typo would print a table of nothing)."""
+    from dscr.config import DscrError
+
+    runs = Path(args.runs or f"runs/{params['profile']}/{default}")
+    if not runs.is_dir():
+        raise DscrError(f"runs folder not found: {runs}" + ("" if args.runs else
+                        f" (nothing trained for profile {params['profile']} yet: `make reproduce-{default}`)"))
+    return runs
+
+
 def run(args) -> int:
     from dscr.cli.pipeline import load_params
 
     params = load_params(args.profile)
     profile = params["profile"]
     out = Path(args.out or f"reports/{profile}")
+    if args.what == "flops":
+        return flops_tables(out)
+    if args.what == "table12":
+        return table12(out)
     if args.what == "table2":
         from dscr.report import table2
 
-        runs = Path(args.runs or f"runs/{profile}/table2")
+        runs = runs_folder(args, params, "table2")
         algorithms = params["table2"]["algorithms"]
-        table = table2.build(runs, params["table2"]["rows"] + params["table2"]["video_rows"], algorithms)
+        rows = params["table2"]["rows"] + params["table2"]["video_rows"]
+        table = table2.build(runs, rows, algorithms, absent_scenarios(params, rows))
         notes = [f"profile: {profile}; mean ± std over seeds {params['table2']['seeds']}; bold: best mean in the row",
                  scale_note(runs), f"evaluation: the whole suite on each run's test set, corruption seed "
                  f"{params['evaluate']['seed']}",
                  "paper: the published number where known (SPEC §4); Δ = ours - paper",
-                 "data missing: the dataset is not on this machine; no number is made up"]
+                 "data missing: the dataset is not on this machine; not trained yet: it is, the run has no "
+                 "result yet; no number is made up"]
         paths = table2.render(table, algorithms, out, notes=notes)
         filled = sum(1 for rec in table if any(c["n"] for c in rec["cells"].values()))
         print(f"table2: {filled}/{len(table)} rows measured -> {paths[0]}")
         print(paths[0].read_text())
         return 0
-    if args.what == "flops":
-        return flops_tables(out)
-    if args.what == "table12":
-        return table12(out)
     from dscr.report import figures
 
-    return figures.run(args.what, params, out, args.runs)
+    return figures.run(args.what, params, out, runs_folder(args, params, "figure2"),
+                       absent_scenarios(params, params["figure2"]["rows"]))
 
 
 def table12(out: Path) -> int:

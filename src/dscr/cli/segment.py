@@ -48,6 +48,8 @@ def run_evaluate(args) -> int:
         severities = [int(s) for s in args.severities.split(",") if s.strip()]
     except ValueError:
         raise DscrError(f"--severities '{args.severities}' must be comma-separated integers, e.g. 1,3,5") from None
+    if args.max_images < 0:
+        raise DscrError(f"--max-images {args.max_images}: must be >= 0 (0: every val image)")
     corruptions = [c.strip() for c in args.corruptions.split(",") if c.strip()]
     record = evaluate_run(args.run_dir, args.suite, corruptions or None, severities or None,
                           max_images=args.max_images, seed=args.seed, device=args.device,

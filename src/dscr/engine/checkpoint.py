@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from dscr.config import DscrError
+
 from .io import write_atomic
 
 
@@ -40,6 +42,31 @@ def save_checkpoint(path: str | Path, state: dict[str, Any]) -> Path:
     return write_atomic(path, lambda tmp: torch.save(state, tmp))
 
 
-def load_checkpoint(path: str | Path, map_location: Any = "cpu") -> dict[str, Any]:
-    # Our own checkpoints hold RNG states (numpy arrays, tuples), which the weights-only unpickler rejects.
-    return torch.load(path, map_location=map_location, weights_only=False)
+def load_checkpoint(path: str | Path, map_location: Any = "cpu", required: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Read a checkpoint written by `save_checkpoint` (or any torch.save'd dict).
+
+    Args:
+        required: keys the caller reads; a checkpoint without them is refused.
+
+    Raises:
+        DscrError: the file is missing, empty, truncated, not a checkpoint, or lacks a `required` key; one
+            line naming the path.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DscrError(f"checkpoint not found: {path}")
+    if path.stat().st_size == 0:
+        raise DscrError(f"checkpoint {path} is empty (a killed or failed write?); delete it and train again")
+    try:
+        # Our own checkpoints hold RNG states (numpy arrays, tuples), which the weights-only unpickler rejects.
+        state = torch.load(path, map_location=map_location, weights_only=False)
+    except Exception as exc:  # noqa: BLE001  unpickling garbage fails in any of a dozen ways
+        reason = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0][:120]
+        raise DscrError(f"checkpoint {path} cannot be read: truncated or not a checkpoint "
+                        f"({exc.__class__.__name__}: {reason})") from None
+    if not isinstance(state, dict):
+        raise DscrError(f"checkpoint {path} holds a {type(state).__name__}, not a checkpoint dict")
+    missing = [key for key in required if key not in state]
+    if missing:
+        raise DscrError(f"checkpoint {path} lacks {', '.join(missing)}: not a checkpoint of this kind of run")
+    return state

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from dscr.config import DscrError
+
 
 @dataclass(frozen=True)
 class WorldInfo:
@@ -24,21 +26,32 @@ class WorldInfo:
         return self.world_size > 1
 
 
+def resolve_device(name: str = "auto") -> torch.device:
+    """`auto`: CUDA when available, else the CPU. A CUDA device on a machine without CUDA, or a name torch
+    does not know, is a one-line error here rather than a driver traceback later."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise DscrError(f"device '{name}' is not a device name; use auto, cpu, cuda or cuda:N") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise DscrError(f"device {name}: CUDA is not available on this machine; use cpu (or auto)")
+    return device
+
+
 def init_distributed(device: str = "auto") -> tuple[WorldInfo, torch.device]:
     """Join the process group torchrun describes (RANK, WORLD_SIZE, LOCAL_RANK) and pick the device.
 
     NCCL on CUDA, gloo on CPU, so DDP is testable on a laptop with two processes.
     """
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
+    dev = resolve_device(device)
     world = WorldInfo()
     if "RANK" in os.environ and "WORLD_SIZE" in os.environ:
         world = WorldInfo(int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]), int(os.environ.get("LOCAL_RANK", 0)))
-    if device == "cuda":
+    if dev.type == "cuda":
         torch.cuda.set_device(world.local_rank)
         dev = torch.device("cuda", world.local_rank)
-    else:
-        dev = torch.device(device)
     if world.distributed and not dist.is_initialized():
         dist.init_process_group(backend="nccl" if dev.type == "cuda" else "gloo")
     return world, dev

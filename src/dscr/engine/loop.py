@@ -1,5 +1,5 @@
 """Steps every task's training loop takes the same way: DDP wrapping, the checkpoint's contents and
-restoring them, and the dvclive logger."""
+restoring them (the dvclive logger lives in `live.py`)."""
 
 from __future__ import annotations
 
@@ -72,15 +72,3 @@ def start_or_resume(run: RunFiles, identity: dict[str, Any], want_resume: bool, 
         write_text_atomic(run.work_dir / "config.yaml", config_text)
     barrier()
     return state
-
-
-def open_live(path: Path, resume: bool):
-    """A dvclive logger, or None where dvclive cannot start (it fails in a git repository without commits,
-    raising an error it does not catch itself); the run's metrics.json holds the same history either way."""
-    from dvclive import Live
-
-    try:
-        return Live(str(path), resume=resume, save_dvc_exp=False, dvcyaml=None)
-    except Exception as exc:  # scmrepo's SCMError and relatives: not importable without dvc internals
-        print(f"dvclive disabled ({exc.__class__.__name__}: {exc}); metrics.json keeps the history")
-        return None

@@ -9,6 +9,8 @@ from typing import Literal
 
 import torch
 
+from dscr.config import require_at_least
+
 
 @dataclass
 class OptimConfig:
@@ -18,6 +20,13 @@ class OptimConfig:
     nesterov: bool = False
     weight_decay: float = 5e-4
 
+    def __post_init__(self) -> None:
+        if not self.lr > 0:
+            raise ValueError(f"lr: {self.lr}; must be > 0")
+        require_at_least(self, 0, "momentum", "weight_decay")
+        if self.nesterov and (self.name != "sgd" or self.momentum == 0):
+            raise ValueError("nesterov: true needs name: sgd and momentum > 0")
+
 
 @dataclass
 class LRScheduleConfig:
@@ -25,6 +34,13 @@ class LRScheduleConfig:
     milestones: list[int] = field(default_factory=list)  # step: epochs at which the LR is multiplied by gamma
     gamma: float = 0.1
     warmup_epochs: int = 0     # linear warm-up from lr/100, counted in epochs, done per step
+
+    def __post_init__(self) -> None:
+        require_at_least(self, 0, "warmup_epochs")
+        if not self.gamma > 0:
+            raise ValueError(f"gamma: {self.gamma}; must be > 0")
+        if any(m < 1 for m in self.milestones):
+            raise ValueError(f"milestones: {self.milestones}; epochs must be >= 1")
 
 
 def build_optimizer(optim: OptimConfig, model: torch.nn.Module) -> torch.optim.Optimizer:

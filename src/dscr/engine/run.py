@@ -103,14 +103,11 @@ class RunFiles:
             return "an unfinished run"
         return None
 
-    def claim(self, *, resume: bool, overwrite: bool, delete: bool = True) -> None:
+    def claim(self, *, resume: bool, overwrite: bool) -> None:
         """Refuse to write over another run unless asked: `resume` continues it (when it is the same
-        experiment), `overwrite` deletes it first (in the process where `delete` is true)."""
-        if overwrite:
-            if delete:
-                self.reset()
-            return
-        if resume:
+        experiment), `overwrite` lets a fresh start delete it (`reset`, once the new run's settings and data
+        are accepted, so a refused run destroys nothing)."""
+        if resume or overwrite:
             return
         for folder in (self.run_dir, self.work_dir):
             held = self._holds_run(folder)

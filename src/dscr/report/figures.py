@@ -11,38 +11,39 @@ from statistics import mean
 
 from .paper import DISPLAY
 from .table2 import collect
-from .tables import MISSING, fmt, mean_std, save_figure, write_table
+from .tables import MISSING, NOT_TRAINED, fmt, mean_std, measured, save_figure, write_table
 
 
-def _measured(results: list[dict]) -> list[dict]:
-    return [r for r in results if r.get("status") != MISSING]
-
-
-def sweep_table(runs_root: Path, rows: list[dict], algorithms: list[str], sparsities: list[float]) -> list[dict]:
+def sweep_table(runs_root: Path, rows: list[dict], algorithms: list[str], sparsities: list[float],
+                absent: frozenset[str] = frozenset()) -> list[dict]:
+    """Per row: the dense mean ± std, each algorithm's curve over sparsity, and what empty cells say."""
     table = []
     for row in rows:
-        dense = _measured(collect(runs_root, row["scenario"], row["suite"], "dense"))
+        data_absent = row["scenario"] in absent
+        dense, why = measured(collect(runs_root, row["scenario"], row["suite"], "dense"), data_absent)
         entry = {"scenario": row["scenario"], "suite": row["suite"],
-                 "dense": mean_std([r["robustness_accuracy"] for r in dense]), "curves": {}}
+                 "dense": mean_std([r["robustness_accuracy"] for r in dense]), "curves": {}, "why": why}
         for algo in algorithms:
-            entry["curves"][algo] = {
-                f"{s:g}": mean_std([r["robustness_accuracy"] for r in
-                                    _measured(collect(runs_root, row["scenario"], row["suite"], algo, f"-s{s:g}"))])
-                for s in sparsities}
+            curve = {}
+            for s in sparsities:
+                done, why = measured(collect(runs_root, row["scenario"], row["suite"], algo, f"-s{s:g}"), data_absent)
+                curve[f"{s:g}"] = mean_std([r["robustness_accuracy"] for r in done])
+                entry["why"] = MISSING if MISSING in (why, entry["why"]) else NOT_TRAINED
+            entry["curves"][algo] = curve
         table.append(entry)
     return table
 
 
-def figure2(runs_root: Path, params: dict, out: Path) -> list[Path]:
+def figure2(runs_root: Path, params: dict, out: Path, absent: frozenset[str] = frozenset()) -> list[Path]:
     cfg = params["figure2"]
-    table = sweep_table(runs_root, cfg["rows"], cfg["algorithms"], cfg["sparsities"])
+    table = sweep_table(runs_root, cfg["rows"], cfg["algorithms"], cfg["sparsities"], absent)
     rows = []
     for entry in table:
-        rows.append({"scenario": entry["scenario"], "algorithm": "Dense", **{f"{s:g}": fmt(entry["dense"])
-                                                                              for s in cfg["sparsities"]}})
+        rows.append({"scenario": entry["scenario"], "algorithm": "Dense",
+                     **{f"{s:g}": fmt(entry["dense"], empty=entry["why"]) for s in cfg["sparsities"]}})
         for algo, curve in entry["curves"].items():
             rows.append({"scenario": entry["scenario"], "algorithm": DISPLAY.get(algo, algo),
-                         **{s: fmt(v) for s, v in curve.items()}})
+                         **{s: fmt(v, empty=entry["why"]) for s, v in curve.items()}})
     columns = ["scenario", "algorithm"] + [f"{s:g}" for s in cfg["sparsities"]]
     paths = write_table(out / "figure2", columns, rows, data=table,
                         title="Figure 2: robustness accuracy (%) vs sparsity (r: random regrowth, g: gradient)",
@@ -63,7 +64,7 @@ def figure2(runs_root: Path, params: dict, out: Path) -> list[Path]:
         if entry["dense"]:
             ax.axhline(entry["dense"][0], color="black", lw=1, label="Dense")
         if not any(v for c in entry["curves"].values() for v in c.values()) and not entry["dense"]:
-            ax.text(0.5, 0.5, MISSING, ha="center", transform=ax.transAxes)
+            ax.text(0.5, 0.5, entry["why"], ha="center", transform=ax.transAxes)
         ax.set_title(f"{entry['scenario']} / {entry['suite']}", fontsize=8)
         ax.set_xlabel("sparsity")
         ax.set_xticks(xs)
@@ -74,22 +75,23 @@ def figure2(runs_root: Path, params: dict, out: Path) -> list[Path]:
     return paths
 
 
-def gains(runs_root: Path, params: dict, out: Path, sparsity: float = 0.5) -> list[Path]:
+def gains(runs_root: Path, params: dict, out: Path, sparsity: float = 0.5,
+          absent: frozenset[str] = frozenset()) -> list[Path]:
     """Relative gain (Acc_sparse - Acc_dense) / Acc_dense per corruption x severity, means over seeds."""
     cfg = params["figure2"]
     data, rows = [], []
 
-    def cell_means(results: list[dict]) -> dict[str, dict[str, float]]:
-        results = _measured(results)
+    def cell_means(results: list[dict]) -> tuple[dict[str, dict[str, float]], str]:
+        results, why = measured(results, row["scenario"] in absent)
         if not results:
-            return {}
+            return {}, why
         corr = results[0]["corruptions"]
-        return {c: {s: mean(r["corruptions"][c][s] for r in results) for s in corr[c]} for c in corr}
+        return {c: {s: mean(r["corruptions"][c][s] for r in results) for s in corr[c]} for c in corr}, why
 
     for row in cfg["rows"]:
-        dense = cell_means(collect(runs_root, row["scenario"], row["suite"], "dense"))
+        dense, dense_why = cell_means(collect(runs_root, row["scenario"], row["suite"], "dense"))
         for algo in cfg["algorithms"]:
-            sparse = cell_means(collect(runs_root, row["scenario"], row["suite"], algo, f"-s{sparsity:g}"))
+            sparse, why = cell_means(collect(runs_root, row["scenario"], row["suite"], algo, f"-s{sparsity:g}"))
             gain = {c: {s: (sparse[c][s] - dense[c][s]) / dense[c][s] for s in sparse[c] if dense[c].get(s)}
                     for c in sparse if c in dense}
             data.append({"scenario": row["scenario"], "algorithm": algo, "sparsity": sparsity, "gain": gain})
@@ -98,7 +100,7 @@ def gains(runs_root: Path, params: dict, out: Path, sparsity: float = 0.5) -> li
                              **{f"s{s}": f"{100 * g:+.2f} %" for s, g in per_s.items()}})
             if not gain:
                 rows.append({"scenario": row["scenario"], "algorithm": DISPLAY.get(algo, algo),
-                             "corruption": MISSING})
+                             "corruption": MISSING if MISSING in (why, dense_why) else NOT_TRAINED})
     columns = ["scenario", "algorithm", "corruption"] + [f"s{s}" for s in range(1, 6)]
     paths = write_table(out / "gains", columns, rows, data=data,
                         title=f"Figures 10-15: relative robustness gain over dense at sparsity {sparsity:g}",
@@ -122,17 +124,17 @@ def gains(runs_root: Path, params: dict, out: Path, sparsity: float = 0.5) -> li
         ax.set_title(f"{d['scenario']}: {DISPLAY.get(d['algorithm'], d['algorithm'])} vs Dense (%)", fontsize=8)
         fig.colorbar(im, ax=ax)
     if not filled:
-        axes[0, 0].text(0.5, 0.5, MISSING, ha="center")
+        axes[0, 0].text(0.5, 0.5, "no measured pair of runs (" + ", ".join(sorted({r["corruption"] for r in rows}))
+                        + ")", ha="center")
     paths.append(save_figure(fig, out / "gains.png"))
     plt.close(fig)
     return paths
 
 
-def run(what: str, params: dict, out: Path, runs: str | None) -> int:
-    runs_root = Path(runs or f"runs/{params['profile']}/figure2")
+def run(what: str, params: dict, out: Path, runs_root: Path, absent: frozenset[str] = frozenset()) -> int:
     if what == "figure2":
-        paths = figure2(runs_root, params, out)
+        paths = figure2(runs_root, params, out, absent)
     else:
-        paths = gains(runs_root, params, out)
+        paths = gains(runs_root, params, out, absent=absent)
     print(f"{what}: wrote {', '.join(str(p) for p in paths)}")
     return 0

@@ -8,7 +8,7 @@ from pathlib import Path
 from dscr.engine.io import write_json_atomic
 
 from .paper import DISPLAY, TABLE2
-from .tables import MISSING, fmt, mean_std, read_result, save_figure, write_table
+from .tables import MISSING, NOT_TRAINED, fmt, mean_std, measured, read_result, save_figure, write_table
 
 
 def collect(runs_root: Path, scenario: str, suite: str, algorithm: str, tag: str = "") -> list[dict]:
@@ -21,22 +21,32 @@ def collect(runs_root: Path, scenario: str, suite: str, algorithm: str, tag: str
     return results
 
 
-def build(runs_root: str | Path, rows: list[dict], algorithms: list[str]) -> list[dict]:
-    """One record per (scenario, suite) row: per algorithm mean/std of clean and robustness accuracy."""
+def build(runs_root: str | Path, rows: list[dict], algorithms: list[str], absent: frozenset[str] = frozenset()
+          ) -> list[dict]:
+    """One record per (scenario, suite) row: per algorithm mean/std of clean and robustness accuracy.
+
+    Args:
+        absent: scenarios whose dataset is not on this machine (their empty cells say "data missing"; other
+            empty cells say "not trained yet").
+    """
     runs_root = Path(runs_root)
     table = []
     for row in rows:
         record = {"scenario": row["scenario"], "suite": row["suite"], "cells": {}}
         for algo in algorithms:
-            results = [r for r in collect(runs_root, row["scenario"], row["suite"], algo)
-                       if r.get("status") != MISSING]
+            results, why = measured(collect(runs_root, row["scenario"], row["suite"], algo),
+                                    row["scenario"] in absent)
             record["cells"][algo] = {
                 "n": len(results),
                 "robustness": mean_std([r["robustness_accuracy"] for r in results]),
                 "clean": mean_std([r["clean_accuracy"] for r in results]),
                 "sparsity": results[0].get("sparsity") if results else None,
                 "seeds": [r.get("seed_run") for r in results],
+                "why": why,
             }
+        if any(c["why"] == MISSING for c in record["cells"].values()):  # the data is missing for the whole row
+            for c in record["cells"].values():
+                c["why"] = MISSING
         record["paper"] = TABLE2.get((row["scenario"], row["suite"]), {})
         table.append(record)
     return table
@@ -56,7 +66,7 @@ def render(table: list[dict], algorithms: list[str], out_dir: str | Path, *, ste
                "sparsity": ", ".join(f"{s:g}" for s in sorted(sparsities)) or "-"}
         for algo in algorithms:
             cell = rec["cells"][algo]
-            text = fmt(cell["robustness"])
+            text = fmt(cell["robustness"], empty=cell["why"])
             if algo == best:
                 text = f"**{text}**"
             if algo in rec["paper"] and cell["robustness"]:
@@ -108,9 +118,14 @@ def plot(table: list[dict], algorithms: list[str], path: Path, title: str) -> Pa
     ax.set_xticklabels([f"{r['scenario']}\n{r['suite']}" for r in table], fontsize=7, rotation=30, ha="right")
     ax.set_ylabel("robustness accuracy (%)")
     ax.set_title(title, fontsize=9)
-    missing = [f"{r['scenario']}/{r['suite']}" for r in table if not any(c["n"] for c in r["cells"].values())]
-    if missing:
-        text = "\n".join(textwrap.wrap("data missing: " + ", ".join(missing), 110))
+    empty: dict[str, list[str]] = {}
+    for r in table:
+        if not any(c["n"] for c in r["cells"].values()):
+            why = MISSING if any(c["why"] == MISSING for c in r["cells"].values()) else NOT_TRAINED
+            empty.setdefault(why, []).append(f"{r['scenario']}/{r['suite']}")
+    if empty:
+        text = "\n".join(line for why, names in empty.items()
+                         for line in textwrap.wrap(f"{why}: " + ", ".join(names), 110))
         ax.text(0.01, 0.98, text, transform=ax.transAxes, fontsize=6, va="top")
     ax.legend(fontsize=7, ncol=3)
     path = save_figure(fig, path)

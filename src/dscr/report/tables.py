@@ -11,7 +11,8 @@ from typing import Any
 
 from dscr.engine.io import write_text_atomic
 
-MISSING = "data missing"
+MISSING = "data missing"          # the dataset is not on this machine
+NOT_TRAINED = "not trained yet"   # the dataset is, but no run has a result yet
 
 
 def mean_std(values: list[float]) -> tuple[float, float] | None:
@@ -20,10 +21,18 @@ def mean_std(values: list[float]) -> tuple[float, float] | None:
     return mean(values), (stdev(values) if len(values) > 1 else 0.0)
 
 
-def fmt(stat: tuple[float, float] | None, n: int = 0) -> str:
+def fmt(stat: tuple[float, float] | None, n: int = 0, empty: str = MISSING) -> str:
+    """`mean ± std`, or `empty` (why there is no number) when there is none."""
     if stat is None:
-        return MISSING
+        return empty
     return f"{stat[0]:.2f} ± {stat[1]:.2f}" + (f" (n={n})" if n else "")
+
+
+def measured(results: list[dict], data_absent: bool = False) -> tuple[list[dict], str]:
+    """A cell's measured results, and what the cell says when there are none: "data missing" when the
+    dataset is absent (`data_absent`, or the pipeline marked the runs so), "not trained yet" otherwise."""
+    done = [r for r in results if r.get("status") != MISSING]
+    return done, MISSING if data_absent or len(done) < len(results) else NOT_TRAINED
 
 
 def write_table(stem: str | Path, columns: list[str], rows: list[dict[str, Any]], *, title: str = "",
