@@ -121,7 +121,7 @@ def evaluate_runs(run_dirs: list[str | Path], suite_name: str, *, limit: int = 0
                 sweep = corruption_sweep(predicts, batches, suite, seed=seed, corruptions=selected)
             record["test_images"] = sum(len(y) for _, y in batches)
         else:
-            test = folder_dataset(info, root, "val", cfg.data.image_size, "none")
+            test = folder_dataset(info, root, "val", cfg.data.image_size, "none", interpolation=cfg.data.interpolation)
             clean = clean_accuracy(predicts, folder_loader(test, batch_size, dev, train=False,
                                                            num_workers=cfg.data.num_workers, seed=0, rank=0,
                                                            world_size=1))

@@ -136,7 +136,8 @@ def test_batches(cfg, limit: int, device, batch_size: int = 500) -> list:
     info = get_info(cfg.data.name)
     if info.kind == "array":
         return array_test_batches(cfg.data.name, cfg.data.root, limit, batch_size, device)
-    dataset = folder_dataset(info, cfg.data.root, "val", cfg.data.image_size, "none")
+    dataset = folder_dataset(info, cfg.data.root, "val", cfg.data.image_size, "none",
+                             interpolation=cfg.data.interpolation)
     count = len(dataset) if limit <= 0 else min(limit, len(dataset))
     items = [dataset[i] for i in range(count)]
     images = torch.stack([x for x, _ in items]).to(device)
