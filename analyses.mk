@@ -7,7 +7,7 @@ reproduce-frequency: profile ## radius-accuracy curves, final and over training 
 	$(DVC) repro analysis_frequency
 
 reproduce-filters: profile ## non-zeros and sum |w| per kernel, dense vs each DST algorithm (figures 16-17)
-	$(DVC) repro analysis_filters
+	$(DVC) repro analysis_filters analysis_filters_resnet34
 
 reproduce-gradcam: profile ## Grad-CAM of dense and DST models on clean and corrupted images (figure 19)
 	$(DVC) repro analysis_gradcam

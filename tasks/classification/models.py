@@ -18,6 +18,16 @@ MODELS = Registry("model")
 register_model, list_models = MODELS.register, MODELS.names
 
 
+# The layers of the paper's filter analyses (appendix A.5: figure 16, VGG16 on CIFAR-10; figure 17, ResNet34 on
+# CIFAR-100), the paper's module name -> ours inside the network. Our VGG16 is torchvision's `features` of
+# configuration D with BatchNorm as its first child, so features.<i> is "0.<i>" (i = 20, 30, 40: the third conv
+# of blocks 3, 4 and 5); the ResNets are torchvision's and keep their names.
+PAPER_FILTER_LAYERS: dict[str, dict[str, str]] = {
+    "vgg16": {"features.20": "0.20", "features.30": "0.30", "features.40": "0.40"},
+    "resnet34": {name: name for name in ("layer2.0.conv2", "layer2.1.conv1", "layer3.3.conv2")},
+}
+
+
 def create_model(name: str, num_classes: int, **kwargs) -> nn.Module:
     # Builders ignore keywords they do not know; a regulariser that would be ignored is refused instead.
     if kwargs.get("drop_path") and "drop_path" not in inspect.signature(MODELS.get(name)).parameters:
