@@ -9,7 +9,7 @@ reproduce-frequency: setup ## radius-accuracy curves, final and over training (f
 
 reproduce-filters: setup ## non-zeros and sum |w| per kernel, dense vs each DST algorithm (figures 16-17)
 	$(PULL_RUN_CACHE)
-	$(REPRO) analysis_filters@$(PROFILE)
+	$(REPRO) analysis_filters@$(PROFILE) analysis_filters_resnet34@$(PROFILE)
 
 reproduce-gradcam: setup ## Grad-CAM of dense and DST models on clean and corrupted images (figure 19)
 	$(PULL_RUN_CACHE)

@@ -20,7 +20,10 @@ class Registry:
     def names(self) -> list[str]:
         return sorted(self._entries)
 
-    def create(self, name: str, **kwargs: Any) -> Any:
+    def get(self, name: str) -> Callable[..., Any]:
         if name not in self._entries:
             raise DscrError(f"unknown {self.kind} '{name}'; allowed: {', '.join(self.names())}")
-        return self._entries[name](**kwargs)
+        return self._entries[name]
+
+    def create(self, name: str, **kwargs: Any) -> Any:
+        return self.get(name)(**kwargs)

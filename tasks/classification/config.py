@@ -20,8 +20,22 @@ class DataConfig:
     image_size: int = 0        # folder datasets: input resolution (0: the dataset's native size)
     num_workers: int = 4       # folder datasets: DataLoader workers
     eval_batch_size: int = 500
+    # DeiT's recipe (Touvron et al. 2021), through timm; all off by default.
+    rand_augment: str = ""     # augment=imagenet: a timm RandAugment policy, e.g. rand-m9-mstd0.5-inc1 (DeiT)
+    interpolation: Literal["bilinear", "bicubic"] = "bilinear"  # folder datasets: resize/crop (DeiT: bicubic)
+    random_erasing: float = 0.0  # probability of erasing a random box of an image with N(0, 1) noise (DeiT: 0.25)
+    repeat_aug: int = 1        # repeated augmentation (DeiT: 3): each image comes this many times per epoch
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.random_erasing <= 1.0:
+            raise ValueError(f"random_erasing: {self.random_erasing}; allowed: a probability in [0, 1]")
+        if self.repeat_aug < 1:
+            raise ValueError(f"repeat_aug: {self.repeat_aug}; must be >= 1 (1: off)")
+        if self.rand_augment and not self.rand_augment.startswith("rand-"):
+            raise ValueError(f"rand_augment: '{self.rand_augment}'; a timm RandAugment policy starts with "
+                             "'rand-' (e.g. rand-m9-mstd0.5-inc1)")
+        if (self.rand_augment or self.repeat_aug > 1) and self.augment != "imagenet":
+            raise ValueError("rand_augment and repeat_aug go with augment: imagenet")
         require_at_least(self, 0, "train_subset", "test_subset", "image_size", "num_workers")
         require_at_least(self, 1, "eval_batch_size")
 
@@ -30,6 +44,11 @@ class DataConfig:
 class ModelConfig:
     name: str = "resnet_tiny"  # see tasks/classification/models.py (`dscr train --help` lists them)
     kwargs: dict[str, Any] = field(default_factory=dict)  # passed to the model builder (e.g. width)
+    drop_path: float = 0.0     # stochastic depth rate of the models that have it (deit_base; DeiT: 0.1)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.drop_path < 1.0:
+            raise ValueError(f"drop_path: {self.drop_path}; allowed: 0 <= drop_path < 1")
 
 
 @dataclass
@@ -43,8 +62,12 @@ class TrainConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
     lr_schedule: LRScheduleConfig = field(default_factory=LRScheduleConfig)
     dst: DSTConfig = field(default_factory=DSTConfig)
-    label_smoothing: float = 0.0
-    mixup_alpha: float = 0.0   # > 0: Mixup with Beta(alpha, alpha) mixing (Table 9)
+    label_smoothing: float = 0.0  # with Mixup/CutMix: folded into their soft targets, as timm does
+    # Mixup / CutMix through timm's Mixup, one draw per batch (Table 9: mixup_alpha 1; DeiT: 0.8 and 1.0).
+    mixup_alpha: float = 0.0   # > 0: Mixup with lambda ~ Beta(alpha, alpha)
+    cutmix_alpha: float = 0.0  # > 0: CutMix with lambda ~ Beta(alpha, alpha)
+    mixup_prob: float = 1.0    # probability that a batch is mixed at all
+    mixup_switch_prob: float = 0.5  # with both on: probability that a mixed batch uses CutMix
     device: Literal["auto", "cpu", "cuda"] = "auto"
     amp: Literal["auto", "bf16", "off"] = "auto"   # auto: bf16 autocast on CUDA, off on CPU
     channels_last: bool = True  # applied on CUDA only
@@ -60,6 +83,9 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         require_at_least(self, 1, "epochs", "batch_size")
-        require_at_least(self, 0, "mixup_alpha", "keep_every", "halt_after_epochs", "threads")
-        if not 0.0 <= self.label_smoothing < 1.0:
-            raise ValueError(f"label_smoothing: {self.label_smoothing}; allowed: 0 <= label_smoothing < 1")
+        require_at_least(self, 0, "mixup_alpha", "cutmix_alpha", "keep_every", "halt_after_epochs", "threads")
+        for name in ("label_smoothing", "mixup_prob", "mixup_switch_prob"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name}: {getattr(self, name)}; allowed: [0, 1]")
+        if self.label_smoothing == 1.0:
+            raise ValueError("label_smoothing: 1.0; allowed: 0 <= label_smoothing < 1")

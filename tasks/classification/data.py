@@ -6,7 +6,10 @@ exactly the pixels a saved corrupted dataset would hold.
 
 - `DeviceArrayLoader`: CIFAR-sized array datasets live on the device as one uint8 tensor; shuffling, random
   crop and flip run there on whole batches (no per-image PIL work).
-- `folder_loader`: image-folder datasets (Tiny-ImageNet, ImageNet) through a DataLoader with PIL transforms.
+- `folder_loader`: image-folder datasets (Tiny-ImageNet, ImageNet) through a DataLoader with PIL transforms
+  (ImageNet-style training crops, RandAugment and repeated augmentation from timm, as DeiT uses them).
+
+Random erasing and Mixup/CutMix act on whole batches on the device: see `batch_augment.py`.
 """
 
 from __future__ import annotations
@@ -170,7 +173,21 @@ def _tiny_imagenet_val(root: Path, transform):
     return dataset
 
 
-def folder_dataset(info: DatasetInfo, root: str, split: str, image_size: int, augment: str):
+def imagenet_train_transforms(size: int, interpolation: str, rand_augment: str,
+                              mean: tuple[float, ...]) -> list:
+    """timm's ImageNet training transforms without their tensor stage: RandomResizedCrop (scale 0.08-1, the
+    given interpolation) and horizontal flip, then RandAugment when a policy is given (DeiT:
+    rand-m9-mstd0.5-inc1; timm then leaves colour jitter off, as in DeiT's runs)."""
+    from timm.data import create_transform
+
+    primary, secondary, _ = create_transform(size, is_training=True, interpolation=interpolation,
+                                             auto_augment=rand_augment or None, color_jitter=None, mean=mean,
+                                             separate=True)
+    return list(primary.transforms) + list(secondary.transforms)
+
+
+def folder_dataset(info: DatasetInfo, root: str, split: str, image_size: int, augment: str, *,
+                   rand_augment: str = "", interpolation: str = "bilinear"):
     from torchvision import transforms as T
     from torchvision.datasets import ImageFolder
 
@@ -179,14 +196,15 @@ def folder_dataset(info: DatasetInfo, root: str, split: str, image_size: int, au
         raise DscrError(f"data missing: {base}/train not found; place the {info.name} folder layout there "
                         f"(see tasks/classification/README.md)")
     size = image_size or info.image_size
+    resample = T.InterpolationMode(interpolation)
     if split == "train" and augment == "imagenet":
-        tf = [T.RandomResizedCrop(size), T.RandomHorizontalFlip()]
+        tf = imagenet_train_transforms(size, interpolation, rand_augment, info.mean)
     elif split == "train" and augment == "crop_flip":
-        tf = [T.Resize(size), T.RandomCrop(size, padding=size // 8), T.RandomHorizontalFlip()]
+        tf = [T.Resize(size, resample), T.RandomCrop(size, padding=size // 8), T.RandomHorizontalFlip()]
     elif info.image_size >= 224:
-        tf = [T.Resize(size * 256 // 224), T.CenterCrop(size)]
+        tf = [T.Resize(size * 256 // 224, resample), T.CenterCrop(size)]
     else:
-        tf = [T.Resize(size), T.CenterCrop(size)]
+        tf = [T.Resize(size, resample), T.CenterCrop(size)]
     transform = T.Compose(tf + [T.PILToTensor()])
     if info.name == "tinyimagenet" and split != "train":
         return _tiny_imagenet_val(base, transform)
@@ -194,11 +212,19 @@ def folder_dataset(info: DatasetInfo, root: str, split: str, image_size: int, au
 
 
 def folder_loader(dataset, batch_size: int, device: torch.device, *, train: bool, num_workers: int,
-                  seed: int, rank: int, world_size: int) -> _DeviceBatches:
+                  seed: int, rank: int, world_size: int, repeat_aug: int = 1) -> _DeviceBatches:
+    """Batches of `dataset` on the device; `repeat_aug` > 1 (training): timm's RepeatAugSampler, as DeiT's
+    RASampler (each image `repeat_aug` times, spread over the ranks; an epoch keeps the dataset's length,
+    rounded down to a multiple of 256)."""
     from torch.utils.data import DataLoader, DistributedSampler
 
     sampler = None
-    if world_size > 1:
+    if train and repeat_aug > 1:
+        from timm.data.distributed_sampler import RepeatAugSampler
+
+        sampler = RepeatAugSampler(dataset, num_replicas=world_size, rank=rank, shuffle=True,
+                                   num_repeats=repeat_aug)
+    elif world_size > 1:
         sampler = DistributedSampler(dataset, num_replicas=world_size, rank=rank, shuffle=train, seed=seed,
                                      drop_last=train)
     generator = torch.Generator().manual_seed(seed)

@@ -151,7 +151,7 @@ def evaluate_runs(run_dirs: list[str | Path], suite_name: str, *, limit: int = 0
             if limit:
                 raise DscrError(f"{suite_name}: a limit applies to array datasets (CIFAR, Fashion-MNIST); "
                                 f"{suite.dataset} is evaluated on its whole validation folder")
-            test = folder_dataset(info, root, "val", cfg.data.image_size, "none")
+            test = folder_dataset(info, root, "val", cfg.data.image_size, "none", interpolation=cfg.data.interpolation)
             clean = clean_accuracy(predicts, folder_loader(test, batch_size, dev, train=False,
                                                            num_workers=cfg.data.num_workers, seed=0, rank=0,
                                                            world_size=1))

@@ -6,16 +6,32 @@ entry point fixes the architecture and passes the user's keyword arguments throu
 
 from __future__ import annotations
 
+import inspect
+
 import torch
 from torch import nn
 
+from dscr.config import DscrError
 from dscr.registry import Registry
 
 MODELS = Registry("model")
 register_model, list_models = MODELS.register, MODELS.names
 
 
+# The layers of the paper's filter analyses (appendix A.5: figure 16, VGG16 on CIFAR-10; figure 17, ResNet34 on
+# CIFAR-100), the paper's module name -> ours inside the network. Our VGG16 is torchvision's `features` of
+# configuration D with BatchNorm as its first child, so features.<i> is "0.<i>" (i = 20, 30, 40: the third conv
+# of blocks 3, 4 and 5); the ResNets are torchvision's and keep their names.
+PAPER_FILTER_LAYERS: dict[str, dict[str, str]] = {
+    "vgg16": {"features.20": "0.20", "features.30": "0.30", "features.40": "0.40"},
+    "resnet34": {name: name for name in ("layer2.0.conv2", "layer2.1.conv1", "layer3.3.conv2")},
+}
+
+
 def create_model(name: str, num_classes: int, **kwargs) -> nn.Module:
+    # Builders ignore keywords they do not know; a regulariser that would be ignored is refused instead.
+    if kwargs.get("drop_path") and "drop_path" not in inspect.signature(MODELS.get(name)).parameters:
+        raise DscrError(f"model.drop_path: model '{name}' has no stochastic depth (deit_base has)")
     return MODELS.create(name, num_classes=num_classes, **kwargs)
 
 
@@ -75,11 +91,13 @@ def efficientnet_b0(num_classes: int, **_) -> nn.Module:
 
 
 @register_model
-def deit_base(num_classes: int, image_size: int = 224, **_) -> nn.Module:
+def deit_base(num_classes: int, image_size: int = 224, drop_path: float = 0.0, **_) -> nn.Module:
+    """DeiT-base (timm's deit_base_patch16_224, 86.6 M parameters); `drop_path` is timm's stochastic depth
+    rate (DeiT: 0.1), decaying linearly over the blocks."""
     import timm
 
     return timm.create_model("deit_base_patch16_224", pretrained=False, num_classes=num_classes,
-                             img_size=image_size)
+                             img_size=image_size, drop_path_rate=drop_path)
 
 
 @register_model

@@ -25,6 +25,7 @@ from dscr.engine.loop import checkpoint_state, start_or_resume, wrap_ddp
 from dscr.engine.optim import autocast, build_lr_schedule, build_optimizer
 from dscr.engine.run import RunFiles, fingerprint
 
+from .batch_augment import BatchAugment, build_criterion
 from .config import TrainConfig
 from .data import Classifier, array_loaders, folder_dataset, folder_loader
 from .datasets import get_info
@@ -32,9 +33,9 @@ from .models import create_model
 
 # The code a training run executes: its hashes join the checkpoint's fingerprint (a run resumes only from a
 # checkpoint of the same config and code), and dvc.yaml's train stages depend on exactly these files.
-CODE = ("dscr.config", "dscr.registry", "dscr.dst", "dscr.engine", "tasks.classification.config",
-        "tasks.classification.data", "tasks.classification.datasets", "tasks.classification.models",
-        "tasks.classification.train")
+CODE = ("dscr.config", "dscr.registry", "dscr.dst", "dscr.engine", "tasks.classification.batch_augment",
+        "tasks.classification.config", "tasks.classification.data", "tasks.classification.datasets",
+        "tasks.classification.models", "tasks.classification.train")
 
 
 def build_loaders(cfg: TrainConfig, world: distributed.WorldInfo, device: torch.device):
@@ -44,12 +45,18 @@ def build_loaders(cfg: TrainConfig, world: distributed.WorldInfo, device: torch.
     per_rank = cfg.batch_size // world.world_size
     common = dict(seed=cfg.seed, rank=world.rank, world_size=world.world_size)
     if info.kind == "array":
+        if cfg.data.augment == "imagenet":
+            raise DscrError(f"data.augment: imagenet (and rand_augment, repeat_aug) needs an image-folder dataset; "
+                            f"{info.name} is held as arrays (use crop_flip or none)")
         return array_loaders(info, cfg.data.root, per_rank, device, augment=cfg.data.augment,
                              train_subset=cfg.data.train_subset, test_subset=cfg.data.test_subset,
                              eval_batch_size=cfg.data.eval_batch_size, **common)
-    train_set = folder_dataset(info, cfg.data.root, "train", cfg.data.image_size, cfg.data.augment)
-    test_set = folder_dataset(info, cfg.data.root, "val", cfg.data.image_size, "none")
-    return (folder_loader(train_set, per_rank, device, train=True, num_workers=cfg.data.num_workers, **common),
+    d = cfg.data
+    train_set = folder_dataset(info, d.root, "train", d.image_size, d.augment, rand_augment=d.rand_augment,
+                               interpolation=d.interpolation)
+    test_set = folder_dataset(info, d.root, "val", d.image_size, "none", interpolation=d.interpolation)
+    return (folder_loader(train_set, per_rank, device, train=True, num_workers=d.num_workers,
+                          repeat_aug=d.repeat_aug, **common),
             folder_loader(test_set, cfg.data.eval_batch_size, device, train=False,
                           num_workers=cfg.data.num_workers, **common))
 
@@ -59,33 +66,23 @@ def build_model(cfg: TrainConfig) -> Classifier:
     kwargs = dict(cfg.model.kwargs)
     if info.kind == "folder" and info.image_size >= 64:
         kwargs.setdefault("cifar_stem", False)
+    if cfg.model.drop_path:
+        kwargs["drop_path"] = cfg.model.drop_path
     net = create_model(cfg.model.name, info.num_classes, **kwargs)
     return Classifier(net, info.mean, info.std)
 
 
-def mixup(images: torch.Tensor, labels: torch.Tensor, alpha: float, generator: torch.Generator):
-    """Mixup (Zhang et al., 2018): returns mixed float images in [0, 1], both label sets and the weight."""
-    lam = float(torch.distributions.Beta(alpha, alpha).sample()) if alpha > 0 else 1.0
-    perm = torch.randperm(images.shape[0], generator=generator).to(images.device)
-    x = images.float() / 255.0
-    return lam * x + (1 - lam) * x[perm], labels, labels[perm], lam
-
-
-def train_one_epoch(model, criterion, optimizer, lr_schedule, sparsifier, loader, cfg, device, epoch, show):
+def train_one_epoch(model, criterion, optimizer, lr_schedule, sparsifier, loader, cfg, device, epoch, show,
+                    augment: BatchAugment):
     model.train()
     loss_sum = torch.zeros((), device=device)
     seen = 0
-    mix_generator = torch.Generator().manual_seed(cfg.seed * 7919 + epoch)
     for images, labels in tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=None if show else True, leave=False):
+        inputs, targets = augment(images, labels)
         if cfg.channels_last and device.type == "cuda":
-            images = images.contiguous(memory_format=torch.channels_last)
+            inputs = inputs.contiguous(memory_format=torch.channels_last)
         with autocast(cfg.amp, device):
-            if cfg.mixup_alpha > 0:
-                mixed, y_a, y_b, lam = mixup(images, labels, cfg.mixup_alpha, mix_generator)
-                out = model(mixed)
-                loss = lam * criterion(out, y_a) + (1 - lam) * criterion(out, y_b)
-            else:
-                loss = criterion(model(images), labels)
+            loss = criterion(model(inputs), targets)
         loss.backward()
         optimizer.step()
         sparsifier.step()
@@ -136,13 +133,15 @@ def fit(cfg: TrainConfig) -> tuple[nn.Module, dict]:
     model = build_model(cfg).to(device)
     if cfg.channels_last and device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
-    criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
+    info = get_info(cfg.data.name)
+    augment = BatchAugment(cfg, info.num_classes, info.mean, info.std, device, cfg.batch_size // world.world_size)
+    criterion = build_criterion(cfg, augment.soft_targets)
     optimizer = build_optimizer(cfg.optim, model)
     lr_schedule = build_lr_schedule(cfg.lr_schedule, optimizer, steps_per_epoch, cfg.epochs)
 
-    def first_batch_loss() -> torch.Tensor:  # SNIP scores connections on one training batch
+    def first_batch_loss() -> torch.Tensor:  # SNIP scores connections on one (unmixed) training batch
         images, labels = next(iter(train_loader))
-        return criterion(model(images), labels)
+        return nn.functional.cross_entropy(model(images), labels, label_smoothing=cfg.label_smoothing)
 
     sparsifier = dst.create(model, optimizer, cfg.dst, total_steps, loss_closure=first_batch_loss, seed=cfg.seed)
     train_model = wrap_ddp(model, world, device)
@@ -159,7 +158,7 @@ def fit(cfg: TrainConfig) -> tuple[nn.Module, dict]:
         train_loader.set_epoch(epoch)
         t0 = time.perf_counter()
         train_loss, seen = train_one_epoch(train_model, criterion, optimizer, lr_schedule, sparsifier,
-                                           train_loader, cfg, device, epoch, show)
+                                           train_loader, cfg, device, epoch, show, augment)
         distributed.average_buffers(model)
         if device.type == "cuda":
             torch.cuda.synchronize()

@@ -19,6 +19,14 @@ class VideoDataConfig:
     crop_size: int = 224       # clip height and width
     short_side: int = 256      # frames are resized to this short side before cropping
     test_clips: int = 3        # clips per test video; video accuracy averages their softmax
+    test_offset: float = 0.5   # test clip j of K: each segment's frame at (j + test_offset) / K (0: its first)
+    # Where the paper is silent it follows Schiappa et al. (2023), Maddy12/ActionRecognitionRobustnessEval
+    # core/build_dataset.py: ImageNet normalisation, RandomResizedCrop(scale 0.5-1) of the whole frame, the
+    # frames at the segment starts when training too, one centre test clip (the configs set these).
+    normalize: Literal["imagenet", "kinetics"] = "imagenet"  # the model's input mean / std
+    train_crop_scale: list[float] = field(default_factory=list)  # [min, max] area of a RandomResizedCrop of
+    #   the whole frame (Schiappa et al.: [0.5, 1.0]); empty: resize the short side, then a random crop
+    train_jitter: bool = True  # training: a random frame per segment; false: the frames a test clip takes
     train_subset: int = 0      # fixed seeded subset of training videos (0: all)
     test_subset: int = 0       # fixed seeded subset of test videos (0: all)
     num_workers: int = 4       # DataLoader decoding workers
@@ -29,6 +37,11 @@ class VideoDataConfig:
         require_at_least(self, 0, "train_subset", "test_subset", "num_workers")
         if self.short_side < self.crop_size:
             raise ValueError(f"short_side: {self.short_side}; must be >= data.crop_size ({self.crop_size})")
+        if not 0.0 <= self.test_offset < 1.0:
+            raise ValueError(f"test_offset: {self.test_offset}; allowed: 0 <= offset < 1")
+        scale = self.train_crop_scale
+        if scale and not (len(scale) == 2 and 0.0 < scale[0] <= scale[1] <= 1.0):
+            raise ValueError(f"train_crop_scale: {scale}; allowed: [] or [min, max] with 0 < min <= max <= 1")
 
 
 @dataclass

@@ -8,10 +8,16 @@ Layout under `root` (as the official archives unpack):
     root/ucfTrainTestlist/testlist0{1,2,3}.txt           "<Class>/<file>.avi"
 
 A clip holds T frames spread uniformly over the whole video: the video is cut into T equal segments and
-one frame is taken at the same relative position in each (a random position per segment when training;
-for test clip j of K, position (j + 0.5) / K, so K clips tile the video). Only those frames are converted
-from the codec's format. Frames are resized so that their short side is `short_side`, then cropped to
-`crop_size` (random crop + horizontal flip when training, centre crop when testing). Clips stay uint8
+one frame is taken at the same relative position in each: for test clip j of K, position (j + offset) / K
+(offset 0.5: K clips tile the video; K = 1, offset 0: each segment's first frame, as the loader of Schiappa
+et al. 2023 that the paper follows); when training, a random position per segment (`jitter`) or the test
+clip's. Only those frames are converted from the codec's format.
+
+Space: when training, either a RandomResizedCrop of the whole frame (`crop_scale`: its area range, aspect
+ratio 3/4-4/3, one box for every frame of the clip; Schiappa et al.: scale 0.5-1) resized to `crop_size`,
+or a resize of the short side to `short_side` and a random `crop_size` crop; then a horizontal flip with
+probability 0.5. When testing: short side to `short_side`, centre crop (short_side = crop_size: the whole
+central square, as Schiappa et al.'s Resize(1.25 S), CenterCrop(1.25 S), Resize(S)). Clips stay uint8
 (3, T, H, W) until the model, so corruptions see the pixels a saved corrupted video would hold.
 
 Temporal corruptions (`dscr.corrupt.video.TEMPORAL`) reorder the whole video, as the reference does: the
@@ -121,15 +127,44 @@ def read_frames(path: str | Path, indices: list[int] | np.ndarray) -> torch.Tens
     return torch.from_numpy(np.stack([frames.get(int(i), tail) for i in indices]))
 
 
-def resize_short_side(frames: torch.Tensor, short_side: int) -> torch.Tensor:
-    """uint8 (T, H, W, 3) -> uint8 (3, T, H', W') with min(H', W') = short_side (bilinear, antialiased)."""
+def resize_frames(frames: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """uint8 (T, H, W, 3) -> uint8 (3, T, *size) (bilinear, antialiased)."""
     x = frames.permute(3, 0, 1, 2).float()   # (3, T, H, W): T acts as the batch of F.interpolate
-    h, w = x.shape[-2:]
-    scale = short_side / min(h, w)
-    size = (max(short_side, round(h * scale)), max(short_side, round(w * scale)))
-    if size != (h, w):
+    if tuple(x.shape[-2:]) != tuple(size):
         x = F.interpolate(x, size=size, mode="bilinear", antialias=True, align_corners=False)
     return x.round().clamp(0, 255).to(torch.uint8)
+
+
+def resize_short_side(frames: torch.Tensor, short_side: int) -> torch.Tensor:
+    """uint8 (T, H, W, 3) -> uint8 (3, T, H', W') with min(H', W') = short_side (bilinear, antialiased)."""
+    h, w = frames.shape[1:3]
+    scale = short_side / min(h, w)
+    return resize_frames(frames, (max(short_side, round(h * scale)), max(short_side, round(w * scale))))
+
+
+def random_resized_box(height: int, width: int, scale: tuple[float, float], generator: torch.Generator,
+                       ratio: tuple[float, float] = (3 / 4, 4 / 3)) -> tuple[int, int, int, int]:
+    """(top, left, h, w) of a RandomResizedCrop box (torchvision's rule: area fraction uniform in `scale`,
+    log aspect ratio uniform in `ratio`, 10 tries, then the largest centred box within `ratio`)."""
+    area = height * width
+    log_ratio = torch.log(torch.tensor(ratio, dtype=torch.float64))
+    for _ in range(10):
+        target = area * float(torch.empty(1, dtype=torch.float64).uniform_(*scale, generator=generator))
+        aspect = float(torch.exp(torch.empty(1, dtype=torch.float64).uniform_(*log_ratio.tolist(),
+                                                                                generator=generator)))
+        w, h = round((target * aspect) ** 0.5), round((target / aspect) ** 0.5)
+        if 0 < w <= width and 0 < h <= height:
+            top = int(torch.randint(0, height - h + 1, (1,), generator=generator))
+            left = int(torch.randint(0, width - w + 1, (1,), generator=generator))
+            return top, left, h, w
+    aspect = width / height
+    if aspect < ratio[0]:
+        w, h = width, round(width / ratio[0])
+    elif aspect > ratio[1]:
+        h, w = height, round(height * ratio[1])
+    else:
+        w, h = width, height
+    return (height - h) // 2, (width - w) // 2, h, w
 
 
 def crop(clip: torch.Tensor, size: int, top: int, left: int) -> torch.Tensor:
@@ -159,11 +194,16 @@ class UCF101(torch.utils.data.Dataset):
         seed: base seed of the training randomness and of the temporal corruption maps.
         video_dir: folder of the .avi files relative to `root` (or absolute: a corrupted copy on disk).
         subset: keep a fixed seeded subset of this many videos (0: all).
+        offset: test clip j of K takes each segment's frame at (j + offset) / K.
+        jitter: training clips take a random frame per segment (else the test clip's frames).
+        crop_scale: training: (min, max) area of a RandomResizedCrop of the whole frame; empty: short-side
+            resize and a random crop.
     """
 
     def __init__(self, root: str | Path, split: int = 1, train: bool = True, frames: int = 8,
                  crop_size: int = 224, short_side: int = 256, clips: int = 1, seed: int = 0,
-                 video_dir: str | Path = VIDEO_DIR, subset: int = 0):
+                 video_dir: str | Path = VIDEO_DIR, subset: int = 0, offset: float = 0.5, jitter: bool = True,
+                 crop_scale: tuple[float, ...] = ()):
         if short_side < crop_size:
             raise DscrError(f"short_side {short_side} is smaller than crop_size {crop_size}")
         self.root, self.video_root = Path(root), Path(root) / video_dir
@@ -174,6 +214,7 @@ class UCF101(torch.utils.data.Dataset):
         self.classes = read_classes(root)
         self.train, self.frames, self.crop_size, self.short_side = train, frames, crop_size, short_side
         self.clips, self.seed, self.epoch = (1 if train else clips), seed, 0
+        self.offset, self.jitter, self.crop_scale = offset, jitter, tuple(crop_scale)
         self.temporal: tuple[str, int] | None = None   # (corruption, severity) applied to whole videos
 
     def set_epoch(self, epoch: int) -> None:
@@ -188,12 +229,12 @@ class UCF101(torch.utils.data.Dataset):
 
     def frame_indices(self, index: int, length: int, generator: torch.Generator) -> torch.Tensor:
         """Source-frame indices (clips, T) of item `index` in a video of `length` frames."""
-        if self.train:
+        if self.train and self.jitter:
             offsets = torch.rand(self.frames, generator=generator, dtype=torch.float64)
             base = torch.arange(self.frames, dtype=torch.float64)
             idx = ((base + offsets) * (length / self.frames)).floor().long().clamp(0, length - 1)[None]
         else:
-            idx = torch.stack([resample_indices(length, self.frames, (j + 0.5) / self.clips)
+            idx = torch.stack([resample_indices(length, self.frames, (j + self.offset) / self.clips)
                                for j in range(self.clips)])
         if self.temporal is not None:
             name, severity = self.temporal
@@ -208,18 +249,29 @@ class UCF101(torch.utils.data.Dataset):
             raise DscrError(f"video listed in the split file is missing: {path}")
         g = item_generator(self.seed, "train", self.epoch, index)
         idx = self.frame_indices(index, count_frames(path), g)
-        clip = resize_short_side(read_frames(path, idx.flatten().tolist()), self.short_side)
-        clip = clip.view(3, *idx.shape, *clip.shape[-2:]).transpose(0, 1)  # (K, 3, T, H, W)
-        h, w = clip.shape[-2:]
+        frames = read_frames(path, idx.flatten().tolist())
         s = self.crop_size
         if self.train:
-            top = int(torch.randint(0, h - s + 1, (1,), generator=g))
-            left = int(torch.randint(0, w - s + 1, (1,), generator=g))
-            clip = crop(clip[0], s, top, left)
+            clip = self._train_view(frames, g)
             if torch.rand(1, generator=g) < 0.5:
                 clip = clip.flip(-1)
             return clip.contiguous(), item.label
+        clip = resize_short_side(frames, self.short_side)
+        clip = clip.view(3, *idx.shape, *clip.shape[-2:]).transpose(0, 1)  # (K, 3, T, H, W)
+        h, w = clip.shape[-2:]
         return crop(clip, s, (h - s) // 2, (w - s) // 2).contiguous(), item.label
+
+    def _train_view(self, frames: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+        """uint8 (T, H, W, 3) -> (3, T, S, S): one random box for the whole clip."""
+        s = self.crop_size
+        if self.crop_scale:
+            top, left, h, w = random_resized_box(frames.shape[1], frames.shape[2], self.crop_scale, g)
+            return resize_frames(frames[:, top:top + h, left:left + w], (s, s))
+        clip = resize_short_side(frames, self.short_side)
+        h, w = clip.shape[-2:]
+        top = int(torch.randint(0, h - s + 1, (1,), generator=g))
+        left = int(torch.randint(0, w - s + 1, (1,), generator=g))
+        return crop(clip, s, top, left)
 
 
 def make_loader(dataset: UCF101, batch_size: int, *, train: bool, num_workers: int, seed: int = 0,

@@ -32,7 +32,7 @@ from dscr.results import mark_scope, partial_scope, result_path
 
 from .config import VideoTrainConfig
 from .data import UCF101, make_loader
-from .models import VideoClassifier, create_model
+from .models import NORMALIZATION, VideoClassifier, create_model
 
 # (clips on the device, batch index) -> corrupted clips
 ClipTransform = Callable[[torch.Tensor, int], torch.Tensor]
@@ -179,11 +179,11 @@ def load_run(run_dir: str | Path, device: torch.device) -> tuple[VideoTrainConfi
 
 
 def build_model(cfg: VideoTrainConfig, num_classes: int, pretrained: bool = True) -> VideoClassifier:
-    """The configured network behind the Kinetics normalisation, sized for the configured clips."""
+    """The configured network behind the configured input normalisation, sized for the configured clips."""
     kwargs = dict(cfg.model.kwargs, frames=cfg.data.frames, crop_size=cfg.data.crop_size)
     if pretrained and cfg.model.pretrained:
         kwargs["pretrained"] = cfg.model.pretrained
-    return VideoClassifier(create_model(cfg.model.name, num_classes, **kwargs))
+    return VideoClassifier(create_model(cfg.model.name, num_classes, **kwargs), *NORMALIZATION[cfg.data.normalize])
 
 
 def evaluate_run(run_dir: str | Path, suite_name: str = "ucf101-c", *, corruptions: list[str] | None = None,
@@ -209,7 +209,7 @@ def evaluate_run(run_dir: str | Path, suite_name: str = "ucf101-c", *, corruptio
     cfg, model, state = load_run(run_dir, dev)
     data = cfg.data
     dataset = UCF101(data.root, data.split, train=False, frames=data.frames, crop_size=data.crop_size,
-                     short_side=data.short_side, clips=clips or data.test_clips, seed=cfg.seed,
+                     short_side=data.short_side, clips=clips or data.test_clips, seed=cfg.seed, offset=data.test_offset,
                      subset=data.test_subset if test_subset is None else test_subset)
     autocast = lambda: engine_autocast(cfg.amp, dev)  # noqa: E731
     record = evaluate_suite(model, dataset, dev, suite_name, corruptions=corruptions, severities=severities,

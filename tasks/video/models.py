@@ -28,6 +28,10 @@ from . import _compat  # noqa: F401  (must precede every pytorchvideo import)
 # Normalisation of pytorchvideo's Kinetics models (its hub tutorial's transform), used for every model here.
 KINETICS_MEAN = (0.45, 0.45, 0.45)
 KINETICS_STD = (0.225, 0.225, 0.225)
+# data.normalize -> (mean, std): pytorchvideo's Kinetics statistics, or ImageNet's, which Schiappa et al.
+# (core/build_dataset.py) use to fine-tune the Kinetics models on UCF101
+NORMALIZATION = {"kinetics": (KINETICS_MEAN, KINETICS_STD),
+                 "imagenet": ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))}
 
 MODELS = Registry("video model")
 register_model, list_models = MODELS.register, MODELS.names

@@ -38,7 +38,8 @@ CODE = ("dscr.config", "dscr.registry", "dscr.dst", "dscr.engine", "dscr.corrupt
 
 def build_datasets(cfg: VideoTrainConfig) -> tuple[UCF101, UCF101]:
     d = cfg.data
-    common = dict(split=d.split, frames=d.frames, crop_size=d.crop_size, short_side=d.short_side, seed=cfg.seed)
+    common = dict(split=d.split, frames=d.frames, crop_size=d.crop_size, short_side=d.short_side, seed=cfg.seed,
+                  offset=d.test_offset, jitter=d.train_jitter, crop_scale=tuple(d.train_crop_scale))
     return (UCF101(d.root, train=True, subset=d.train_subset, **common),
             UCF101(d.root, train=False, clips=d.test_clips, subset=d.test_subset, **common))
 

@@ -64,6 +64,17 @@ def test_resumed_mixup_run_equals_uninterrupted(repo_root, cifar10_root, tmp_pat
     assert [r["train_loss"] for r in full["history"]] == [r["train_loss"] for r in resumed["history"]]
 
 
+def test_deit_batch_recipe_trains_and_resumes_exactly(repo_root, cifar10_root, tmp_path):
+    recipe = ["epochs=2", "data.random_erasing=0.25", "mixup_alpha=0.8", "cutmix_alpha=1.0", "label_smoothing=0.1",
+              "optim.filter_bias_and_bn=true", "lr_schedule.warmup_epochs=1", "lr_schedule.warmup_start=0.002"]
+    full = train.main(tiny_config(repo_root, cifar10_root, tmp_path, "name=full", *recipe))
+    train.main(tiny_config(repo_root, cifar10_root, tmp_path, "name=cut", "halt_after_epochs=1", *recipe))
+    resumed = train.main(tiny_config(repo_root, cifar10_root, tmp_path, "name=cut", "resume=true", *recipe))
+    a = load_checkpoint(tmp_path / "full/checkpoints/last.pt")["model"]
+    b = load_checkpoint(tmp_path / "cut/checkpoints/last.pt")["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a) and full["history"] == resumed["history"]
+
+
 def test_ddp_two_processes_end_with_identical_weights(repo_root, cifar10_root, tmp_path):
     worker = repo_root / "tests/classification/ddp_worker.py"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -82,7 +93,7 @@ def run_cli(*args, cwd):
 
 
 @pytest.mark.parametrize("override, message", [
-    ("optim.lrr=0.1", "unknown config key 'optim.lrr'; allowed: lr, momentum, name, nesterov, weight_decay"),
+    ("optim.lrr=0.1", "unknown config key 'optim.lrr'; allowed: dampening, filter_bias_and_bn, lr, momentum, name,"),
     ("epochs=ten", "config key 'epochs' must be an integer, got 'ten'"),
     ("model.name=vgg19", "config key 'model.name' is 'vgg19'; allowed: deit_base,"),
     ("data.root=/nonexistent", "data missing: /nonexistent/cifar10/train_images.npy not found"),

@@ -52,9 +52,10 @@ def test_cubic_softbound_phases_intervals():
     cubic = Cubic(0.8, 0.5, start=0, end=100)
     assert cubic(0) == 0.8 and cubic(100) == 0.5 and cubic(500) == 0.5
     assert cubic(50) == pytest.approx(0.5 + 0.3 * 0.5 ** 3)
-    bound = SoftBound(0.3, 0.1, RateDecay("polynomial", 1.0, 1000))
-    assert bound(0) == pytest.approx(0.33) and bound(1000) == pytest.approx(0.3)
-    assert SoftBound(0.95, 0.1, RateDecay("constant", 1.0, 10))(0) == 1.0
+    bound = SoftBound(0.3, 0.1, RateDecay("polynomial", 1.0, 1000), end=1000)
+    assert bound(0) == pytest.approx(0.33) and bound(1000) == 0.3
+    constant = SoftBound(0.95, 0.1, RateDecay("constant", 1.0, 10), end=10)
+    assert constant(0) == 1.0 and constant(9) == 1.0 and constant(10) == 0.95  # a constant bound drops at `end`
     phases = Phases((0, 10, 20), (1.0, 0.5, 1.0))
     assert [phases(t) for t in (0, 9, 10, 19, 20, 99)] == [1.0, 1.0, 0.5, 0.5, 1.0, 1.0]
     assert interval_steps(5, 1, 22) == (5, 10, 15, 20)

@@ -1,7 +1,7 @@
 """`dscr analyze ...`: the paper's analyses (appendix A.5-A.10) on any trained classification runs.
 
     dscr analyze frequency RUN... [--during-training]   radius-accuracy curves (low/high-pass), figure 18
-    dscr analyze filters RUN... [--layers NAME ...]     non-zeros and sum |w| per kernel (figures 16-17)
+    dscr analyze filters RUN... [--figure 16|17]        non-zeros and sum |w| per kernel (figures 16-17)
     dscr analyze gradcam RUN... [--corruptions ...]     Grad-CAM grid on clean and corrupted images (figure 19)
     dscr analyze mixup-table --runs DIR --suite S       Table 9 (Dense vs SET, with and without Mixup)
     dscr analyze ood-table --runs DIR [--evaluate]      Tables 10-11 (ImageNet-R, ImageNet-v2)
@@ -10,7 +10,10 @@
     dscr analyze train GROUP                            train + evaluate a run group of params.yaml `analyses`
 
 A RUN argument is a run folder (holding config.yaml and checkpoints/) or a folder of runs (every trained
-`*-seed<--seed>` run inside). Every analysis writes its table (md, csv, json) and a PNG to --out.
+`*-seed<--seed>` run inside). Every analysis writes its table (md, csv, json) and a PNG to --out. Defaults are
+the paper's: the filter layers of figures 16-17 (VGG16 features.20/30/40, ResNet34 layer2.0.conv2,
+layer2.1.conv1, layer3.3.conv2), figure 19's eight corruptions; a report on other data or models than the
+paper's figure says it is a stand-in.
 """
 
 from __future__ import annotations
@@ -37,16 +40,21 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         return a
 
     f = on_runs("frequency", "accuracy on low/high-pass filtered clean test images vs radius")
-    f.add_argument("--limit", type=int, default=1000, help="test images (0: all)")
-    f.add_argument("--radius-step", type=int, default=1)
+    f.add_argument("--limit", type=int, default=None, help="test images (0: all; default 1000, or the profile's)")
+    f.add_argument("--radius-step", type=int, default=None, help="default 1, or the profile's")
     f.add_argument("--during-training", action="store_true", help="also sweep checkpoints/epoch_<k>.pt")
+    f.add_argument("--profile", default=None, help="take --limit and --radius-step from params.yaml "
+                   "analyses.frequency for this profile (full: every test image)")
     f = on_runs("filters", "non-zero count and sum of |w| per kernel of chosen layers")
-    f.add_argument("--layers", nargs="*", help="module names (default: three 3x3 conv layers over the depth)")
+    f.add_argument("--layers", nargs="*", help="module names (default: the paper's layers of the model, else "
+                   "three 3x3 conv layers over the depth)")
     f.add_argument("--unit", choices=["kernel", "filter"], default="kernel")
+    f.add_argument("--figure", choices=["16", "17"], default="16", help="the paper's figure these runs stand for")
+    f.add_argument("--name", default="filters", help="file name of the outputs (NAME.md, NAME.png, ...)")
     g = on_runs("gradcam", "Grad-CAM heatmaps of several models on clean and corrupted images")
     g.add_argument("--images", type=int, default=4, help="how many test images")
     g.add_argument("--suite", default=None, help="corruption suite (default: the dataset's)")
-    g.add_argument("--corruptions", nargs="*", default=["gaussian_noise", "motion_blur", "fog"])
+    g.add_argument("--corruptions", nargs="*", default=None, help="default: figure 19's eight")
     g.add_argument("--severity", type=int, default=3)
     g.add_argument("--layer", default=None, help="target module name (default: the last conv)")
     for name, help_text in zip(TABLES, ["Table 9", "Tables 10-11", "Table 8", "figure 9"]):
@@ -133,12 +141,38 @@ def test_batches(cfg, limit: int, device, batch_size: int = 500) -> list:
     info = get_info(cfg.data.name)
     if info.kind == "array":
         return array_test_batches(cfg.data.name, cfg.data.root, limit, batch_size, device)
-    dataset = folder_dataset(info, cfg.data.root, "val", cfg.data.image_size, "none")
+    dataset = folder_dataset(info, cfg.data.root, "val", cfg.data.image_size, "none",
+                             interpolation=cfg.data.interpolation)
     count = len(dataset) if limit <= 0 else min(limit, len(dataset))
     items = [dataset[i] for i in range(count)]
     images = torch.stack([x for x, _ in items]).to(device)
     labels = torch.tensor([y for _, y in items], device=device)
     return [(images[i:i + batch_size], labels[i:i + batch_size]) for i in range(0, count, batch_size)]
+
+
+def stand_in_notes(analysis: str, cfg) -> list[str]:
+    """A note when the runs are not on the data (and model) of the paper's figure for `analysis`."""
+    from dscr.report.paper_analyses import ANALYSIS_SETTINGS
+
+    figure, dataset, model = ANALYSIS_SETTINGS[analysis]
+    if cfg.data.name == dataset and model in (None, cfg.model.name):
+        return []
+    return [f"STAND-IN: the paper's {figure} is {model or 'measured'} on {dataset}; these runs are "
+            f"{cfg.model.name} on {cfg.data.name}"]
+
+
+def filter_layers(requested: list[str] | None, cfg, model) -> dict[str, str]:
+    """{our module name: the name the paper gives it (or ours)}: the requested layers, else the paper's layers
+    of this model (figures 16-17), else three 3x3 conv layers spread over the depth."""
+    from dscr.analysis import filters as lib
+    from tasks.classification.models import PAPER_FILTER_LAYERS
+
+    if requested:
+        return {name: name for name in requested}
+    paper = PAPER_FILTER_LAYERS.get(cfg.model.name)
+    if paper:
+        return {f"net.{ours}": theirs for theirs, ours in paper.items()}
+    return {name: name for name in lib.default_layers(model)}
 
 
 def scale_note(cfg, runs: list[Path]) -> str:
@@ -154,9 +188,17 @@ def frequency(args) -> int:
     from dscr.engine.checkpoint import load_checkpoint
     from tasks.classification.evaluate import predictor
 
+    settings = {"limit": 1000, "radius_step": 1}
+    if args.profile:
+        from dscr.cli import pipeline
+
+        profiled = pipeline.load_params(args.profile)["analyses"]["frequency"]
+        settings = {key: pipeline.by_profile(value, args.profile) for key, value in profiled.items()}
+    limit = settings["limit"] if args.limit is None else args.limit
+    step = settings["radius_step"] if args.radius_step is None else args.radius_step
     loaded, cfg, device = load_models(args)
-    batches = test_batches(cfg, args.limit, device)
-    radii = default_radii(*batches[0][0].shape[-2:], step=args.radius_step)
+    batches = test_batches(cfg, limit, device)
+    radii = default_radii(*batches[0][0].shape[-2:], step=step)
     predicts = {label: predictor(model, device) for label, (model, _, _) in loaded.items()}
     final = radius_sweep(predicts, batches, radii)
     training: dict = {}
@@ -168,7 +210,7 @@ def frequency(args) -> int:
                 training.setdefault(label, {})[epoch] = radius_sweep({label: predictor(model, device)}, batches,
                                                                      radii)[label]
     notes = [scale_note(cfg, [r for _, _, r in loaded.values()]),
-             f"test images: {sum(len(y) for _, y in batches)}"]
+             f"test images: {sum(len(y) for _, y in batches)}", *stand_in_notes("frequency", cfg)]
     if args.during_training and not training:
         notes.append("no checkpoints/epoch_<k>.pt kept (train with keep_every=k for the curves over training)")
     paths = write_report(final, training, args.out, notes)
@@ -182,22 +224,27 @@ def filters(args) -> int:
     from dscr.report.tables import write_table
 
     loaded, cfg, _ = load_models(args)
-    stats = {}
+    stats, paper_names = {}, {}
     for label, (model, _, _) in loaded.items():
-        layers = args.layers or lib.default_layers(model)
+        layers = filter_layers(args.layers, cfg, model)
+        paper_names.update(layers)
         try:
-            stats[label] = lib.layer_stats(model, layers, args.unit)
+            stats[label] = lib.layer_stats(model, list(layers), args.unit)
         except KeyError as exc:
             raise DscrError(exc.args[0]) from None
-    rows = [{"model": label, "layer": layer, **{k: f"{v:.4g}" for k, v in lib.summarize(points).items()}}
+    rows = [{"model": label, "layer": layer, "paper's name": paper_names[layer],
+             **{k: f"{v:.4g}" for k, v in lib.summarize(points).items()}}
             for label, per_layer in stats.items() for layer, points in per_layer.items()]
     out = Path(args.out)
-    paths = write_table(out / "filters", list(rows[0]), rows, data=stats,
-                        title=f"Filter analysis: non-zero weights and sum of |w| per {args.unit}",
+    setting = "filters-vgg16" if args.figure == "16" else "filters-resnet34"
+    paths = write_table(out / args.name, list(rows[0]), rows, data=stats,
+                        title=f"Filter analysis (figure {args.figure}): non-zero weights and sum of |w| per "
+                              f"{args.unit}",
                         notes=[scale_note(cfg, [r for _, _, r in loaded.values()]),
-                               "empty/full fraction: share of kernels with no / only non-zero weights"])
-    lib.plot(stats, out / "filters.png")
-    print(f"filters: {', '.join(str(p) for p in paths)}, {out / 'filters.png'}")
+                               "empty/full fraction: share of kernels with no / only non-zero weights",
+                               *stand_in_notes(setting, cfg)])
+    lib.plot(stats, out / f"{args.name}.png")
+    print(f"filters: {', '.join(str(p) for p in paths)}, {out / f'{args.name}.png'}")
     return 0
 
 
@@ -223,9 +270,12 @@ def gradcam(args) -> int:
     from dscr.corrupt import batch_generator
     from dscr.report.tables import write_table
 
+    from dscr.report.paper_analyses import FIGURE19_CORRUPTIONS
+
     loaded, cfg, device = load_models(args)
     images, labels = test_batches(cfg, args.images, device, batch_size=args.images)[0]
     suite = _suite_for(cfg.data.name, args.suite)
+    args.corruptions = args.corruptions or FIGURE19_CORRUPTIONS
     unknown = sorted(set(args.corruptions) - set(suite.corruptions))
     if unknown or args.severity not in suite.severities:
         raise DscrError(f"{suite.name}: unknown corruption(s) {', '.join(unknown) or '-'} or severity "
@@ -258,7 +308,7 @@ def gradcam(args) -> int:
     paths = write_table(out / "gradcam", list(rows[0]), rows,
                         title="Grad-CAM: share of each map at or above " f"{AREA_THRESHOLD} (the attended region)",
                         notes=[scale_note(cfg, [r for _, _, r in loaded.values()]),
-                               "maps explain the true class; figure: gradcam.png"])
+                               "maps explain the true class; figure: gradcam.png", *stand_in_notes("gradcam", cfg)])
     paths.append(plot_grid(grid, list(loaded), out / "gradcam.png"))
     print(f"gradcam: {', '.join(str(p) for p in paths)}")
     return 0
@@ -384,7 +434,7 @@ def train_group(args) -> int:
     params, group = load_group(args.group, args.profile)
     root = Path(f"runs/{args.profile}/analyses/{args.group}")
     variants = group.get("variants") or {"": []}
-    for seed in params["analyses"]["seeds"]:
+    for seed in group.get("seeds") or params["analyses"]["seeds"]:  # a group may ask for more (Table 8: 3)
         for algorithm in group["algorithms"]:
             for sparsity in ([0.0] if algorithm == "dense" else group["sparsities"]):
                 for variant, extra in variants.items():

@@ -9,7 +9,8 @@ gradients):
    take rank 0's masks, zero the weights that are not kept (pruned and grown ones: grown weights start at zero),
    and zero every optimizer state tensor shaped like the weight at those positions (SGD momentum, Adam/AdamW
    exp_avg, exp_avg_sq, max_exp_avg_sq);
-3. after the run's last step, prune to the plan's final density if the masks hold more (MEST's bound).
+3. nothing after the run's last update: every `Plan` lands its final density at an update before the last
+   optimizer step (checked when the plan is made), so no weight is removed that training never sees.
 
 Non-update steps therefore cost one `torch._foreach_mul_`, and gradients are read only on update steps.
 Subclasses override hooks only: `make_plan`, `prune_score`, `grow_score`, `initial_masks`, `on_update`.
@@ -38,7 +39,8 @@ class SparseTrainer:
     Attributes:
         name: registry name, set by `register_algorithm`.
         uses_gradient: True when scores read `.grad` at update steps (counted as dense-gradient work in FLOPs).
-        global_prune: True when `config.prune_scope == "global"` decides per-layer counts by global magnitude.
+        global_prune: True when magnitude pruning may decide per-layer counts by global magnitude (it does when
+            `config.global_pruning()`).
         masks: parameter name -> 0/1 tensor in the weight's dtype.
         update_log: one dict per mask change: step, global and per-layer density, pruned and grown counts.
     """
@@ -100,8 +102,6 @@ class SparseTrainer:
             self._update(self.step_count, self.plan.density(self.step_count),
                          self.plan.regrow_fraction(self.step_count))
             self.on_update(self.step_count)
-        elif self.step_count == self.total_steps and self._needs_final_prune():
-            self._update(self.step_count, self.plan.final_density, 0.0)
 
     def densities(self) -> dict:
         """{"global": non-zero fraction over the sparsified weights, "layers": {name: fraction}}."""
@@ -146,7 +146,7 @@ class SparseTrainer:
         total = sum(math.prod(s) for s in self.shapes.values())
         target = int(round(density * total))
         active = sum(int(m.count_nonzero()) for m in self.masks.values())
-        if not (by_magnitude and self.global_prune and self.config.prune_scope == "global" and target <= active):
+        if not (by_magnitude and self.global_prune and self.config.global_pruning() and target <= active):
             return layer_counts(self.shapes, density, self.config.distribution)
         scores = torch.cat([torch.where(self.masks[n].bool(), w.detach().abs().float(), float("-inf")).reshape(-1)
                             for n, w in self.weights.items()])
@@ -204,11 +204,6 @@ class SparseTrainer:
         self._masking = any(nonzero[name] < self.masks[name].numel() for name in self.masks)
         self._weight_list = list(self.weights.values())
         self._mask_list = [self.masks[name] for name in self.weights]
-
-    def _needs_final_prune(self) -> bool:
-        counts = layer_counts(self.shapes, self.plan.final_density, self.config.distribution)
-        total_now = sum(int(m.count_nonzero()) for m in self.masks.values())
-        return total_now > sum(counts.values())
 
     def _abs_gradient(self, name: str) -> torch.Tensor:
         """The step's dense gradient of a sparse weight (w.r.t. the masked weight), averaged over ranks."""

@@ -32,7 +32,8 @@ class DSTConfig:
 
     # MEST (Yuan et al. 2021): soft memory bound and prune score |w| + lambda * |grad|.
     mest_bound: float = 0.1        # extra density as a fraction of the target density (0.3 -> starts at 0.33)
-    mest_bound_decay: Decay = "polynomial"  # how the bound decays to 0 over the run
+    mest_bound_decay: Decay = "polynomial"  # how the bound decays to 0 (over the steps up to mest_bound_end)
+    mest_bound_end: float = 1.0    # the bound is 0 from the last mask update at or before this fraction of the run
     mest_lambda: float = 0.0       # gradient weight in the prune score (MEST's public default --sp-lmd 0)
 
     # GraNet (Liu et al. 2021): gradual magnitude pruning with the cubic schedule, plus prune-and-regrow.
@@ -41,7 +42,9 @@ class DSTConfig:
     granet_end: float = 0.5        # t0 + nΔT: where it reaches the target (the paper: half of training)
 
     # Dense-to-sparse baselines (companion paper): OMP / one-shot LTH, GMP, AC/DC.
-    prune_scope: Literal["global", "layer"] = "global"  # magnitude pruning in GraNet/GMP/OMP/LTH/AC-DC
+    # Magnitude pruning in GraNet/GMP/OMP/LTH/AC-DC: all layers ranked together (global), each layer to the
+    # distribution's count (layer), or auto: layer under the uniform distribution, global under ER/ERK.
+    prune_scope: Literal["auto", "global", "layer"] = "auto"
     omp_prune_at: float = 0.5      # OMP / LTH: train dense until here, prune once, then train sparse
     gmp_start: float = 0.1         # GMP: cubic sparsification from here ...
     gmp_end: float = 0.8           # ... to here, one step every update_interval steps
@@ -64,7 +67,7 @@ class DSTConfig:
             raise ValueError(f"mest_bound: {self.mest_bound}; must be >= 0")
         if not 0.0 < self.granet_init_density <= 1.0:
             raise ValueError(f"granet_init_density: {self.granet_init_density}; allowed: 0 < density <= 1")
-        for name in ("update_end", "granet_start", "granet_end", "omp_prune_at", "gmp_start", "gmp_end",
+        for name in ("update_end", "mest_bound_end", "granet_start", "granet_end", "omp_prune_at", "gmp_start", "gmp_end",
                      "acdc_warmup", "acdc_phase", "acdc_final"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
@@ -73,3 +76,9 @@ class DSTConfig:
             raise ValueError("granet_end/gmp_end must not come before granet_start/gmp_start")
         if self.acdc_phase <= 0.0:
             raise ValueError(f"acdc_phase: {self.acdc_phase}; must be > 0")
+
+    def global_pruning(self) -> bool:
+        """Whether magnitude pruning ranks all layers' weights together. `prune_scope: auto` pairs it with the
+        distribution as GraNet's code does: `--method GraNet` (global) with ERK, `--method GraNet_uniform`
+        (each layer to the same density) with uniform, so a uniform run ends with uniform layer sparsities."""
+        return self.prune_scope == "global" or (self.prune_scope == "auto" and self.distribution != "uniform")

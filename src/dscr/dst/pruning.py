@@ -15,7 +15,8 @@ Phases are fractions of the run's optimizer steps (see DSTConfig):
   and decompressed (dense; re-grown weights start at zero) phases, ending with a compressed fine-tuning phase.
 
 Magnitude pruning is global or per layer by `prune_scope`; pruned weights never come back except in AC/DC's
-decompressed phases.
+decompressed phases. A phase that would end at the run's last step ends one step earlier, so the final masks
+are always trained.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from .base import SparseTrainer
 from .config import DSTConfig
 from .masks import topk_mask
 from .registry import register_algorithm
-from .schedules import Constant, Cubic, Phases, Plan, fraction_step, interval_steps, merge_steps
+from .schedules import Constant, Cubic, Phases, Plan, fraction_step, interval_steps, merge_steps, update_step
 
 
 def _static_plan(density: float) -> Plan:
@@ -85,7 +86,7 @@ class OMP(SparseTrainer):
     @classmethod
     def make_plan(cls, config: DSTConfig, total_steps: int) -> Plan:
         final = 1.0 - config.sparsity
-        at = max(1, fraction_step(config.omp_prune_at, total_steps))
+        at = max(1, update_step(config.omp_prune_at, total_steps))
         return Plan(1.0, merge_steps((at,), total_steps=total_steps), Phases((0, at), (1.0, final)),
                     Constant(0.0), final_density=final)
 
@@ -132,7 +133,8 @@ class GMP(SparseTrainer):
     @classmethod
     def make_plan(cls, config: DSTConfig, total_steps: int) -> Plan:
         final = 1.0 - config.sparsity
-        start, end = fraction_step(config.gmp_start, total_steps), fraction_step(config.gmp_end, total_steps)
+        end = update_step(config.gmp_end, total_steps)
+        start = min(fraction_step(config.gmp_start, total_steps), end)
         steps = merge_steps(interval_steps(config.update_interval, start, end), (end,), total_steps=total_steps)
         return Plan(1.0, steps, Cubic(1.0, final, start, end), Constant(0.0), final_density=final)
 
@@ -148,7 +150,7 @@ class ACDC(SparseTrainer):
         final = 1.0 - config.sparsity
         warmup = fraction_step(config.acdc_warmup, total_steps)
         phase = max(1, fraction_step(config.acdc_phase, total_steps))
-        last = fraction_step(1.0 - config.acdc_final, total_steps)
+        last = update_step(1.0 - config.acdc_final, total_steps)
         starts, values, t, compressed = [0], [1.0], max(warmup, 1), True
         while t < last:
             starts.append(t)

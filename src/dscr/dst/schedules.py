@@ -52,7 +52,7 @@ class RateDecay:
 @dataclass(frozen=True)
 class Cubic:
     """Cubic density schedule of gradual pruning (Zhu & Gupta 2017; GraNet):
-    d_t = d_f + (d_i - d_f) * (1 - (t - t0) / (t1 - t0)) ** 3 for t0 <= t <= t1, d_i before, d_f after."""
+    d_t = d_f + (d_i - d_f) * (1 - (t - t0) / (t1 - t0)) ** 3 for t0 <= t <= t1, d_i before, d_f from t1 on."""
 
     initial: float
     final: float
@@ -60,22 +60,31 @@ class Cubic:
     end: int
 
     def __call__(self, step: int) -> float:
-        if step <= self.start:
-            return self.initial
         if step >= self.end:
             return self.final
+        if step <= self.start:
+            return self.initial
         return self.final + (self.initial - self.final) * (1 - (step - self.start) / (self.end - self.start)) ** 3
 
 
 @dataclass(frozen=True)
 class SoftBound:
-    """MEST's soft memory bound: density target * (1 + bound * decay(step)), at most 1."""
+    """MEST's soft memory bound: density target * (1 + bound * decay(step)), at most 1, before `end`; the
+    target itself from `end` on, whatever the decay's shape (a constant decay then drops at `end`).
+
+    `end` is a mask-update step, so the update at `end` lands the target and the steps after it train at
+    the final density (MEST's scripts reach their last bound at 75 % of the run; the paper's polynomial
+    `(1 - t/T) ** 0.01` over the whole run would still hold ~95 % of the bound at the last update).
+    """
 
     target: float
     bound: float
-    decay: RateDecay  # its `initial` is 1: the bound's multiplier
+    decay: RateDecay  # its `initial` is 1 and its `total_steps` is `end`: the bound's multiplier
+    end: int
 
     def __call__(self, step: int) -> float:
+        if step >= self.end:
+            return self.target
         return min(1.0, self.target * (1.0 + self.bound * self.decay(step)))
 
 
@@ -114,7 +123,8 @@ class Plan:
         update_steps: optimizer steps (1-based, as counted by `step()`) after which masks change.
         density: step -> global density right after the update at that step.
         regrow_fraction: step -> fraction of each layer's non-zeros pruned and regrown at that update.
-        final_density: density the run must end at (enforced after the last optimizer step).
+        final_density: density the run ends at. The last update (or the start, if there is none) must land
+            it: no mask change may follow the last optimizer step, so the evaluated model is trained at it.
     """
 
     initial_density: float
@@ -122,6 +132,13 @@ class Plan:
     density: Callable[[int], float]
     regrow_fraction: Callable[[int], float]
     final_density: float
+
+    def __post_init__(self) -> None:
+        last = self.density(self.update_steps[-1]) if self.update_steps else self.initial_density
+        if abs(last - self.final_density) > 1e-9:
+            where = f"its last mask update (step {self.update_steps[-1]})" if self.update_steps else "its start"
+            raise ValueError(f"the schedule leaves density {last:.6g} at {where}, not its final "
+                             f"{self.final_density:.6g}: a run must reach it before its last optimizer step")
 
     def density_at(self, step: int) -> float:
         """Density in force during optimizer step `step` (1-based): set by the last update before it."""
@@ -142,6 +159,16 @@ def interval_steps(interval: int, start: int, end: int) -> tuple[int, ...]:
 def fraction_step(fraction: float, total_steps: int) -> int:
     """The optimizer step at `fraction` of a run of `total_steps` steps."""
     return int(round(fraction * total_steps))
+
+
+def update_step(fraction: float, total_steps: int) -> int:
+    """`fraction_step`, but at most `total_steps - 1`: a mask change at a run's end must still be trained."""
+    return min(fraction_step(fraction, total_steps), total_steps - 1)
+
+
+def last_update_until(steps: Sequence[int], step: int) -> int:
+    """The last of the ascending update `steps` at or before `step` (0 when there is none)."""
+    return max((s for s in steps if s <= step), default=0)
 
 
 def merge_steps(*groups: Sequence[int], total_steps: int) -> tuple[int, ...]:

@@ -23,3 +23,17 @@ TABLE11 = {
     "imagenet-v2-matched-frequency": {"dense": 64.62, "rigl": 64.23, "mest_g": 64.14, "granet_g": 64.60},
     "average": {"dense": 71.79, "rigl": 71.64, "mest_g": 71.90, "granet_g": 72.13},
 }
+
+# Where the paper ran its analyses on models (appendix A.5, A.10), for the stand-in notes of our reports:
+# analysis -> (figure, dataset, model or None when the paper does not name one).
+ANALYSIS_SETTINGS = {
+    "frequency": ("Figure 18", "tinyimagenet", None),
+    "gradcam": ("Figure 19", "tinyimagenet", None),
+    "filters-vgg16": ("Figure 16", "cifar10", "vgg16"),
+    "filters-resnet34": ("Figure 17", "cifar100", "resnet34"),
+}
+
+# Figure 19's corruptions (Tiny-ImageNet-C), in the figure's order, and its models.
+FIGURE19_CORRUPTIONS = ["brightness", "contrast", "fog", "gaussian_noise", "motion_blur", "pixelate", "shot_noise",
+                        "snow"]
+FIGURE19_ALGORITHMS = ["dense", "set", "rigl"]
