@@ -111,7 +111,7 @@ def flops_tables(out: Path) -> int:
                 args = SimpleNamespace(model=model, dataset=dataset, algorithm=algo, sparsity=sparsity, epochs=epochs,
                                        decay="polynomial", batch_size=None, distribution=None, update_interval=None,
                                        prune_rate=None, dense_first_layer=None, dense_layers=None,
-                                       granet_init_density=None, mest_bound=None)
+                                       granet_init_density=None, mest_bound=None, mest_lambda=None)
                 _, ours = build(args)
                 row = {"model": model, "dataset": dataset, "algorithm": DISPLAY[algo], "sparsity": sparsity}
                 for key, ours_value, paper_value in (("training FLOPs", ours.training_flops, paper[0]),

@@ -64,6 +64,10 @@ class MEST_r(SparseTrainer):
                           RateDecay(config.mest_bound_decay, 1.0, total_steps))
         return dst_plan(config, total_steps, bound(0), bound)
 
+    @classmethod
+    def reads_gradient(cls, config: DSTConfig) -> bool:
+        return cls.uses_gradient or config.mest_lambda != 0  # the prune score |w| + lambda |g| reads it
+
     def prune_score(self, name: str, weight: torch.Tensor) -> torch.Tensor:
         score = weight.detach().abs().float()
         if self.config.mest_lambda:
