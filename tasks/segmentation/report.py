@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from dscr.report.paper import cite
+
 SUITE = "voc-c"
 
 # Table 12 columns, in the paper's order: key -> heading.
@@ -77,4 +79,4 @@ def format_table12(rows: list[dict]) -> str:
             ours = row[key]["ours"]
             cells += [f"{row[key]['paper']:.2f}", "missing" if ours is None else f"{ours:.2f}"]
         lines.append(f"| {row['metric']} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + ["", f"- {cite('table12')}"]) + "\n"

@@ -34,13 +34,14 @@ def run(args) -> int:
     out = Path(args.out or f"reports/{profile}")
     if args.what == "table2":
         from dscr.report import table2
+        from dscr.report.paper import cite
 
         runs = Path(args.runs or f"runs/{profile}/table2")
         algorithms = params["table2"]["algorithms"]
         table = table2.build(runs, params["table2"]["rows"], algorithms)
         notes = [f"profile: {profile}; mean ± std over seeds {params['seeds']}; bold: best mean in the row",
                  scale_note(runs), f"evaluation: {params['evaluate']}",
-                 "paper: the published number where known (SPEC §4); Δ = ours - paper",
+                 f"{cite('table2')}, where transcribed; Δ = ours - paper",
                  "data missing: the dataset is not on this machine; no number is made up"]
         paths = table2.render(table, algorithms, out, notes=notes)
         filled = sum(1 for rec in table if any(c["n"] for c in rec["cells"].values()))
@@ -58,6 +59,7 @@ def run(args) -> int:
 
 def table12(out: Path) -> int:
     """Table 12 (FCN-VGG16 on Pascal VOC-C): the paper's pixel accuracy and mIoU beside ours."""
+    from dscr.report.paper import cite
     from dscr.report.tables import MISSING, write_table
     from tasks.segmentation.report import METHODS, build_table12
 
@@ -67,7 +69,8 @@ def table12(out: Path) -> int:
                                          for k in METHODS for w in ("paper", "ours")}} for r in rows]
     paths = write_table(out / "table12", list(flat[0]), flat, data=rows,
                         title="Table 12: FCN-VGG16 on Pascal VOC 2012, clean and VOC-C (%)",
-                        notes=["ours: runs/fcn_vgg16_voc_{dense,set_s0.2,set_s0.1}/robustness/voc-c.json"])
+                        notes=[cite("table12"),
+                               "ours: runs/fcn_vgg16_voc_{dense,set_s0.2,set_s0.1}/robustness/voc-c.json"])
     _bar_plot(flat, out / "table12.png")
     print(paths[0].read_text())
     return 0
@@ -99,7 +102,7 @@ def flops_tables(out: Path) -> int:
     from types import SimpleNamespace
 
     from dscr.cli.flops import build
-    from dscr.report.paper import DISPLAY, FLOPS, FLOPS_FAMILY
+    from dscr.report.paper import DISPLAY, FLOPS, FLOPS_FAMILY, cite
     from dscr.report.tables import write_table
 
     rows, gaps = [], []
@@ -123,7 +126,8 @@ def flops_tables(out: Path) -> int:
                 rows.append(row)
     columns = ["model", "dataset", "algorithm", "sparsity", "training FLOPs", "inference FLOPs", "params"]
     paths = write_table(out / "flops", columns, rows, title="Tables 4-7: training FLOPs, inference FLOPs, parameters",
-                        notes=["ours: `dscr flops` with each scenario's Table 3 settings; gap = (ours - paper) / paper",
+                        notes=[cite("tables4-7"),
+                               "ours: `dscr flops` with each scenario's Table 3 settings; gap = (ours - paper) / paper",
                                f"largest gap {100 * max(gaps):.1f} % over {len(rows)} rows",
                                "known gaps: Table 6's inference FLOPs are printed as x10^9 but its values fit x10^7 "
                                "(EfficientNet-B0 at 64 px: ours 6.4e7); Table 7's dense training FLOPs (2.28e18) "
