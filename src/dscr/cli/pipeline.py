@@ -166,9 +166,9 @@ def evaluate(args) -> int:
     from tasks.classification.evaluate import evaluate_runs
 
     result = evaluate_runs([run_dir], args.suite, limit=limit, from_dir=args.from_dir or None,
-                           seed=int(params["evaluate"].get("seed", 0)))[str(run_dir)]
+                           seed=int(params["evaluate"].get("seed", 0)), prefer_published=True)[str(run_dir)]
     print(f"{run_dir}: {args.suite} clean {result['clean_accuracy']:.2f}%  robustness "
-          f"{result['robustness_accuracy']:.2f}%")
+          f"{result['robustness_accuracy']:.2f}% ({result['source']})")
     return 0
 
 

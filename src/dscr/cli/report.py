@@ -42,7 +42,9 @@ def run(args) -> int:
         notes = [f"profile: {profile}; mean ± std over seeds {params['seeds']}; bold: best mean in the row",
                  scale_note(runs), f"evaluation: {params['evaluate']}",
                  f"{cite('table2')}, where transcribed; Δ = ours - paper",
-                 "data missing: the dataset is not on this machine; no number is made up"]
+                 "data missing: the dataset is not on this machine; no number is made up",
+                 "corrupted images: 'published: DIR' the published files (e.g. data/CIFAR-10-C, as the paper), "
+                 "'dscr corrupt: DIR' a folder written by `dscr corrupt`, 'on the fly' generated while evaluating"]
         paths = table2.render(table, algorithms, out, notes=notes)
         filled = sum(1 for rec in table if any(c["n"] for c in rec["cells"].values()))
         print(f"table2: {filled}/{len(table)} rows measured -> {paths[0]}")

@@ -15,10 +15,19 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from dscr.config import DscrError
 from dscr.corrupt import Suite, batch_generator
 
 Predict = Callable[[torch.Tensor], torch.Tensor]
 Batches = Sequence[tuple[torch.Tensor, torch.Tensor]]
+
+# `dscr corrupt` leaves this file in every folder it writes; a folder without it holds published files.
+WRITER_MARKER = "dscr-corrupt.json"
+
+
+def folder_origin(folder: str | Path) -> str:
+    """Who made a folder of corrupted images: "dscr corrupt" (it carries WRITER_MARKER) or "published"."""
+    return "dscr corrupt" if (Path(folder) / WRITER_MARKER).is_file() else "published"
 
 
 @torch.no_grad()
@@ -61,22 +70,56 @@ def corruption_sweep(predicts: dict[str, Predict], batches: Batches, suite: Suit
     return results
 
 
-def npy_sweep(predicts: dict[str, Predict], folder: str | Path, corruptions: Sequence[str],
-              device: torch.device, batch_size: int = 500, progress: bool = True) -> dict:
-    """Sweep over a CIFAR-C style folder: `<corruption>.npy` (severities stacked, N*5 x H x W x C) and
-    `labels.npy` (N or N*5 labels)."""
+def npy_layout(folder: str | Path, corruptions: Sequence[str], severities: int) -> int:
+    """Check a CIFAR-C style folder before anything is evaluated; returns the number of images per severity.
+
+    The layout of the published CIFAR-10-C / CIFAR-100-C: `<corruption>.npy`, uint8 (severities * N, H, W, C),
+    severities stacked in order, and `labels.npy` with N * severities (published) or N labels.
+    """
     folder = Path(folder)
+    if not (folder / "labels.npy").is_file():
+        raise DscrError(f"{folder}: no labels.npy (expected the CIFAR-C layout <corruption>.npy + labels.npy)")
+    labels = np.load(folder / "labels.npy", mmap_mode="r")
+    missing = [c for c in corruptions if not (folder / f"{c}.npy").is_file()]
+    if missing:
+        raise DscrError(f"{folder}: missing {', '.join(f'{c}.npy' for c in missing)}")
+    sizes = set()
+    for corruption in corruptions:
+        try:
+            images = np.load(folder / f"{corruption}.npy", mmap_mode="r")
+        except (ValueError, OSError) as exc:
+            raise DscrError(f"{folder / corruption}.npy: unreadable ({exc})") from None
+        if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] not in (1, 3):
+            raise DscrError(f"{folder / corruption}.npy: expected uint8 (N, H, W, C), got {images.dtype} "
+                            f"{images.shape}")
+        sizes.add(len(images))
+    total = sizes.pop() if len(sizes) == 1 else 0
+    n = total // severities
+    if n == 0 or n * severities != total or len(labels) not in (n, total):
+        raise DscrError(f"{folder}: every <corruption>.npy must hold {severities} severities of the same N images "
+                        f"and labels.npy N or {severities} x N labels (labels: {len(labels)})")
+    return n
+
+
+def npy_sweep(predicts: dict[str, Predict], folder: str | Path, corruptions: Sequence[str],
+              device: torch.device, batch_size: int = 500, progress: bool = True, *, severities: int = 5,
+              limit: int = 0) -> dict:
+    """Sweep over a CIFAR-C style folder (see `npy_layout`, checked first); `limit` > 0 scores the first `limit`
+    images of each severity."""
+    folder = Path(folder)
+    n = npy_layout(folder, corruptions, severities)
+    used = n if limit <= 0 else min(limit, n)
     labels_all = np.load(folder / "labels.npy")
     results: dict = {name: {} for name in predicts}
     for corruption in tqdm(corruptions, desc=folder.name, disable=None if progress else True):
         images_all = np.load(folder / f"{corruption}.npy", mmap_mode="r")
-        n = len(labels_all) if len(labels_all) * 5 == len(images_all) else len(labels_all) // 5
-        for severity in range(1, len(images_all) // n + 1):
-            part = slice((severity - 1) * n, severity * n)
-            labels = torch.from_numpy(np.asarray(labels_all[:n] if len(labels_all) == n else labels_all[part]))
+        for severity in range(1, severities + 1):
+            start = (severity - 1) * n
+            part = slice(start, start + used)
+            labels = torch.from_numpy(np.asarray(labels_all[:used] if len(labels_all) == n else labels_all[part]))
 
             def batches():
-                for i in range(0, n, batch_size):
+                for i in range(0, used, batch_size):
                     x = torch.from_numpy(np.array(images_all[part][i:i + batch_size]))  # a writable copy
                     yield x.permute(0, 3, 1, 2).to(device), labels[i:i + batch_size].to(device)
             for name, acc in _score(predicts, batches()).items():
@@ -84,14 +127,28 @@ def npy_sweep(predicts: dict[str, Predict], folder: str | Path, corruptions: Seq
     return results
 
 
-def folder_sweep(predicts: dict[str, Predict], folder: str | Path, make_loader: Callable[[Path], Iterable],
-                 corruptions: Sequence[str], severities: Sequence[int], progress: bool = True) -> dict:
-    """Sweep over an ImageNet-C style folder `<corruption>/<severity>/<class>/*`; `make_loader(path)` yields
-    (uint8 images, labels) batches on the device for one class-folder tree."""
+def folder_corruptions(folder: str | Path, severity_dirs: Sequence[str]) -> list[str]:
+    """Names of the corruption folders of an ImageNet-C style tree: those holding every severity folder."""
     folder = Path(folder)
-    results: dict = {name: {} for name in predicts}
+    if not folder.is_dir():
+        raise DscrError(f"corrupted images missing: {folder} is not a folder")
+    return sorted(d.name for d in folder.iterdir() if d.is_dir() and all((d / s).is_dir() for s in severity_dirs))
+
+
+def folder_sweep(predicts: dict[str, Predict], folder: str | Path, make_loader: Callable[[Path], Iterable],
+                 corruptions: Sequence[str], severities: Sequence[int], progress: bool = True,
+                 severity_dir: Callable[[str, int], str] = lambda corruption, severity: str(severity)) -> dict:
+    """Sweep over an ImageNet-C style folder `<corruption>/<severity dir>/<class>/*`; `make_loader(path)` yields
+    (uint8 images, labels) batches on the device for one class-folder tree. Every folder is checked first."""
+    folder = Path(folder)
     cells = [(c, s) for c in corruptions for s in severities]
+    missing = [f"{c}/{severity_dir(c, s)}" for c, s in cells if not (folder / c / severity_dir(c, s)).is_dir()]
+    if missing:
+        raise DscrError(f"{folder}: missing {len(missing)} corruption/severity folders: "
+                        f"{', '.join(missing[:6])}{' ...' if len(missing) > 6 else ''}")
+    results: dict = {name: {} for name in predicts}
     for corruption, severity in tqdm(cells, desc=folder.name, disable=None if progress else True):
-        for name, acc in _score(predicts, make_loader(folder / corruption / str(severity))).items():
+        path = folder / corruption / severity_dir(corruption, severity)
+        for name, acc in _score(predicts, make_loader(path)).items():
             results[name].setdefault(corruption, {})[str(severity)] = acc
     return results

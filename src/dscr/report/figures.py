@@ -24,11 +24,14 @@ def sweep_table(runs_root: Path, rows: list[dict], algorithms: list[str], sparsi
         dense = _measured(collect(runs_root, row["scenario"], row["suite"], "dense"))
         entry = {"scenario": row["scenario"], "suite": row["suite"],
                  "dense": mean_std([r["robustness_accuracy"] for r in dense]), "curves": {}}
+        sources = {r["source"] for r in dense if r.get("source")}
         for algo in algorithms:
-            entry["curves"][algo] = {
-                f"{s:g}": mean_std([r["robustness_accuracy"] for r in
-                                    _measured(collect(runs_root, row["scenario"], row["suite"], algo, f"-s{s:g}"))])
-                for s in sparsities}
+            entry["curves"][algo] = {}
+            for s in sparsities:
+                results = _measured(collect(runs_root, row["scenario"], row["suite"], algo, f"-s{s:g}"))
+                entry["curves"][algo][f"{s:g}"] = mean_std([r["robustness_accuracy"] for r in results])
+                sources.update(r["source"] for r in results if r.get("source"))
+        entry["sources"] = sorted(sources)
         table.append(entry)
     return table
 
@@ -46,7 +49,8 @@ def figure2(runs_root: Path, params: dict, out: Path) -> list[Path]:
     columns = ["scenario", "algorithm"] + [f"{s:g}" for s in cfg["sparsities"]]
     paths = write_table(out / "figure2", columns, rows, data=table,
                         title="Figure 2: robustness accuracy (%) vs sparsity (r: random regrowth, g: gradient)",
-                        notes=[f"profile {params['profile']}; mean ± std over seeds {params['figure2_seeds']}"])
+                        notes=[f"profile {params['profile']}; mean ± std over seeds {params['figure2_seeds']}"]
+                        + [f"{e['scenario']} corrupted images: {'; '.join(e['sources']) or '-'}" for e in table])
     import matplotlib
 
     matplotlib.use("Agg")
