@@ -19,8 +19,8 @@ from dscr.config import DscrError, from_dict
 from dscr.engine.checkpoint import load_checkpoint
 from dscr.engine.io import write_json_atomic
 from dscr.engine.optim import autocast
-from dscr.eval import (clean_accuracy, corruption_sweep, folder_origin, folder_sweep, mce, npy_layout, npy_sweep,
-                       summarize)
+from dscr.eval import (clean_accuracy, corruption_sweep, folder_corruptions, folder_origin, folder_sweep, mce,
+                       npy_layout, npy_sweep, summarize)
 
 from .config import TrainConfig
 from .data import first, folder_dataset, folder_loader
