@@ -94,3 +94,18 @@ def test_imagenet_c_bar_folders_are_read_under_their_published_severity_names(la
     record = evaluate_runs([run], "imagenet-c-bar", from_dir=str(folder), device="cpu", batch_size=4)[str(run)]
     assert list(record["corruptions"]["caustic_refraction"]) == ["1", "2", "3", "4", "5"]
     assert "extra_corruptions" not in record
+
+
+def test_pipeline_evaluate_reports_test_sets_without_a_corruption_source(layout, tmp_path, monkeypatch, capsys):
+    # ImageNet-R (Tables 10-11) goes through the same stage; its record has no corrupted images to name
+    from types import SimpleNamespace
+
+    from dscr.cli import pipeline
+
+    run, _ = layout
+    root = tmp_path / "data"
+    _images(root / "imagenet-r", np.random.default_rng(2))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"evaluate": {"limit": 0, "seed": 0}}))
+    assert pipeline.evaluate(SimpleNamespace(run_dir=str(run), suite="imagenet-r", from_dir="")) == 0
+    assert "(test set)" in capsys.readouterr().out

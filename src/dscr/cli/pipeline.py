@@ -168,7 +168,7 @@ def evaluate(args) -> int:
     result = evaluate_runs([run_dir], args.suite, limit=limit, from_dir=args.from_dir or None,
                            seed=int(params["evaluate"].get("seed", 0)), prefer_published=True)[str(run_dir)]
     print(f"{run_dir}: {args.suite} clean {result['clean_accuracy']:.2f}%  robustness "
-          f"{result['robustness_accuracy']:.2f}% ({result['source']})")
+          f"{result['robustness_accuracy']:.2f}% ({result.get('source', 'test set')})")
     return 0
 
 
