@@ -53,11 +53,15 @@ def load_scene(depth: torch.Tensor, focal: float, border: int) -> tuple[torch.Te
     n, _, h, w = depth.shape
     inner = scaled[:, :, border:h - border, border:w - border] if min(h, w) > 2 * border else scaled
     nearest = inner.reshape(n, -1).amin(dim=1)
-    xs = (torch.arange(w, dtype=torch.float32, device=depth.device) - (w - 1) / 2) / focal
-    ys = (torch.arange(h, dtype=torch.float32, device=depth.device) - (h - 1) / 2) / focal
-    z = scaled * valid
-    points = torch.cat([z * xs[None, None, None, :], z * ys[None, None, :, None], z], dim=1)
-    return points.reshape(n, 3, -1), scaled, nearest
+    return unproject(scaled * valid, focal).reshape(n, 3, -1), scaled, nearest
+
+
+def unproject(z: torch.Tensor, focal: float) -> torch.Tensor:
+    """`depth_to_points`: (N, 1, H, W) depths to (N, 3, H, W) camera coordinates, pixel centres at (i - (W-1)/2)."""
+    h, w = z.shape[-2:]
+    xs = (torch.arange(w, dtype=z.dtype, device=z.device) - (w - 1) / 2) / focal
+    ys = (torch.arange(h, dtype=z.dtype, device=z.device) - (h - 1) / 2) / focal
+    return torch.cat([z * xs[None, None, None, :], z * ys[None, None, :, None], z], dim=1)
 
 
 def render(points: torch.Tensor, data: torch.Tensor, height: int, width: int,
@@ -176,7 +180,9 @@ def fill_disocclusion(image: torch.Tensor, depth: torch.Tensor) -> torch.Tensor:
         forward = _steps(float(torch.tensor(ux / norm, dtype=torch.float32)),
                          float(torch.tensor(uy / norm, dtype=torch.float32)), h + w)
         fy, fx, f_ok = _first_covered(covered, b, y, x, -forward)
-        ty, tx, t_ok = _first_covered(covered, b, y, x, forward)
+        ty, tx, t_ok = fy.clone(), fx.clone(), torch.zeros_like(f_ok)
+        if bool(f_ok.any()):  # the other way matters only where this one reached a covered pixel
+            ty[f_ok], tx[f_ok], t_ok[f_ok] = _first_covered(covered, b[f_ok], y[f_ok], x[f_ok], forward)
         distance = torch.sqrt((tx - fx).float() ** 2 + (ty - fy).float() ** 2)
         better = f_ok & t_ok & (distance < best)
         farther = depth[b, 0, fy.clamp(0, h - 1), fx.clamp(0, w - 1)] < depth[b, 0, ty.clamp(0, h - 1),
@@ -190,22 +196,32 @@ def fill_disocclusion(image: torch.Tensor, depth: torch.Tensor) -> torch.Tensor:
     return out
 
 
+def _nearest_along(values: torch.Tensor, filled: torch.Tensor, dim: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per pixel the values of the nearest filled pixel of its row (dim -1) or column (dim -2), the left / upper
+    one on ties: (values, whether the line has a filled pixel)."""
+    size = values.shape[dim]
+    shape = [1] * values.dim()
+    shape[dim] = size
+    index = torch.arange(size, device=values.device).view(shape).expand_as(filled)
+    before = torch.cummax(torch.where(filled, index, -1), dim=dim).values
+    after = size - 1 - torch.cummax(torch.where(filled, size - 1 - index, -1).flip(dim), dim=dim).values.flip(dim)
+    has_before, has_after = before >= 0, after < size
+    take_after = has_after & (~has_before | (after - index < index - before))
+    source = torch.where(take_after, after, before).clamp(0, size - 1)
+    return torch.gather(values, dim, source.expand_as(values)), (has_before | has_after)
+
+
 def extend_edges(image: torch.Tensor, empty: torch.Tensor) -> torch.Tensor:
-    """Fill `empty` (N, 1, H, W) pixels ring by ring with the mean of their filled 4-neighbours: the stand-in for
-    the reference's inpainting of what the moving camera uncovers at the frame's edge."""
-    empty = empty.clone()
-    image = image.clone()
-    while bool(empty.any()):
-        filled = (~empty).float()
-        kernel = torch.tensor([[0.0, 1.0, 0.0], [1.0, 0.0, 1.0], [0.0, 1.0, 0.0]], device=image.device)
-        count = torch.nn.functional.conv2d(filled, kernel[None, None], padding=1)
-        total = torch.nn.functional.conv2d((image * filled).reshape(-1, 1, *image.shape[-2:]), kernel[None, None],
-                                           padding=1).reshape(image.shape)
-        ready = empty & (count > 0)
-        if not bool(ready.any()):
+    """Give each `empty` (N, 1, H, W) pixel the value of the nearest filled pixel of its row, else of its column:
+    the stand-in for the reference's inpainting of what the moving camera uncovers at the frame's edge."""
+    filled = ~empty
+    for dim in (-1, -2):
+        if bool(filled.all()):
             break
-        image = torch.where(ready, total / count.clamp_min(1), image)
-        empty &= ~ready
+        values, found = _nearest_along(image, filled, dim)
+        use = ~filled & found
+        image = torch.where(use, values, image)
+        filled = filled | use
     return image
 
 

@@ -139,15 +139,7 @@ def far_focus(x: torch.Tensor, generator: torch.Generator, aperture: float, dept
 def _reshading(depth: torch.Tensor) -> torch.Tensor:
     """|n . l| of the depth's point cloud (the camera's focal as ``camera``'s): Lambertian shading under a light at
     the camera, the quantity Taskonomy's reshading images hold."""
-    width = depth.shape[-1]
-    focal = camera.FOCAL * width / camera.REFERENCE_WIDTH
-    points, _, _ = camera.load_scene(depth, focal, 0)
-    z = depth.double()
-    h, w = depth.shape[-2:]
-    xs = (torch.arange(w, dtype=z.dtype, device=z.device) - (w - 1) / 2) / focal
-    ys = (torch.arange(h, dtype=z.dtype, device=z.device) - (h - 1) / 2) / focal
-    cloud = torch.cat([z * xs[None, None, None, :], z * ys[None, None, :, None], z], dim=1)  # (N, 3, H, W)
-    del points
+    cloud = camera.unproject(depth.double(), camera.FOCAL * depth.shape[-1] / camera.REFERENCE_WIDTH)
     d_row, d_col = torch.gradient(cloud, dim=(2, 3))
     normal = torch.linalg.cross(d_col, d_row, dim=1)
     normal = normal / normal.norm(dim=1, keepdim=True).clamp_min(1e-12)
