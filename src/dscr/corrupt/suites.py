@@ -84,8 +84,7 @@ def _register_builtin() -> None:
     register_suite(Suite("fashion-mnist-c", "fashionmnist", mnist_specs, fashion_mnist.SOURCE, "cifar", 28))
     specs_3dcc = {name: Corruption(name, getattr(threedcc, name), tuple(params),
                                    "round" if name in threedcc_table.ROUNDED else "floor",
-                                   needs_depth=name in threedcc_table.DEPTH,
-                                   whole_batch=name in threedcc_table.WHOLE_BATCH)
+                                   needs_depth=name in threedcc_table.DEPTH)
                   for name, params in threedcc_table.TABLE.items()}
     register_suite(Suite("imagenet-3dcc", "imagenet", specs_3dcc, threedcc_table.SOURCE, "imagefolder", 224))
 

@@ -18,4 +18,3 @@ TABLE = {
 }
 DEPTH = ("near_focus", "far_focus", "fog_3d", "flash", "xy_motion_blur", "z_motion_blur", "bit_error", "h265_abr")
 ROUNDED = ("color_quant", "bit_error", "h265_abr")  # 8-bit results (PIL posterize, decoded video frames)
-WHOLE_BATCH = ("xy_motion_blur", "z_motion_blur", "bit_error", "h265_abr")  # per-call cost: one render per frame
