@@ -7,8 +7,9 @@
 - Training FLOPs: the forward pass plus a backward pass of twice its cost, summed over the run:
   dense = 3 x inference FLOPs x training samples x epochs. A sparse run follows its algorithm's `Plan` step by
   step (MEST's soft bound, GraNet's denser start, GMP's and OMP's dense phases, AC/DC's dense phases), and an
-  algorithm that reads the dense gradient (RigL, MEST_g, GraNet_g) pays, on each update step's batch, the dense
-  weight-gradient FLOPs of its sparse layers (RigL's accounting, Evci et al. 2020, appendix H).
+  algorithm that reads the dense gradient (RigL, MEST_g, GraNet_g, and MEST_r whose prune score
+  |w| + lambda |g| has a non-zero lambda) pays, on each update step's batch, the dense weight-gradient FLOPs of
+  its sparse layers (RigL's accounting, Evci et al. 2020, appendix H).
 - Per-layer densities come from the configured distribution at each scheduled global density; algorithms that
   prune by global magnitude are counted with that distribution too (their real allocation depends on training).
 
@@ -132,7 +133,7 @@ def report(counts: ModelFlops, config: dst.DSTConfig, train_samples: int, epochs
     for update in plan.update_steps:  # steps step+1 .. update run at `density`, then the update changes it
         forward_sum += (update - step) * per_sample(density)
         density, step = plan.density(update), update
-        if algorithm.uses_gradient:
+        if algorithm.reads_gradient(config):
             weight_grad_missing = counts.total - per_sample(density)
             extra += samples_per_step * weight_grad_missing
     forward_sum += (total_steps - step) * per_sample(density)

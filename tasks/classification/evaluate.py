@@ -10,6 +10,7 @@ corruption pass.
 from __future__ import annotations
 
 from pathlib import Path
+from statistics import mean
 
 import numpy as np
 import torch
@@ -21,7 +22,8 @@ from dscr.engine.checkpoint import load_checkpoint
 from dscr.engine.distributed import resolve_device
 from dscr.engine.io import write_json_atomic
 from dscr.engine.optim import autocast
-from dscr.eval import clean_accuracy, corruption_sweep, folder_sweep, mce, npy_sweep, summarize
+from dscr.eval import (clean_accuracy, corruption_sweep, folder_corruptions, folder_origin, folder_sweep, mce,
+                       npy_layout, npy_sweep, summarize)
 from dscr.results import mark_scope, partial_scope, result_path
 
 from .config import TrainConfig
@@ -104,12 +106,70 @@ def _ood_accuracy(predicts, cfg: TrainConfig, suite: str, root: str, device, bat
     return clean_accuracy(predicts, loader)
 
 
+def _corruption_sweep(predicts, cfg: TrainConfig, suite: corrupt.Suite, corruptions: list[str] | None, root: str,
+                      dev: torch.device, *, limit: int, seed: int, batch_size: int, from_dir: str | None,
+                      prefer_published: bool):
+    """(clean accuracy, sweep of the suite's corruptions, sweep of other corruption folders found in `from_dir`,
+    record fields naming where the corrupted images came from), each accuracy keyed by run."""
+    info = get_info(suite.dataset)
+    selected = corruptions or suite.corruptions
+    extra: dict = {}
+    if info.kind == "array":
+        from_dir = from_dir or (published_folder(suite, root) if prefer_published else None)
+        batches = array_test_batches(suite.dataset, root, limit, batch_size, dev)
+        labels = torch.cat([y for _, y in batches]).cpu().numpy()
+        if from_dir:  # a bad folder fails before any scoring
+            npy_layout(from_dir, selected, len(suite.severities), labels=labels)
+        clean = clean_accuracy(predicts, batches)
+        if from_dir:
+            sweep = npy_sweep(predicts, from_dir, selected, dev, batch_size, severities=len(suite.severities),
+                              limit=limit, labels=labels)
+        else:
+            sweep = corruption_sweep(predicts, batches, suite, seed=seed, corruptions=selected)
+        fields = {"test_images": sum(len(y) for _, y in batches)}
+    else:
+        if limit:
+            raise DscrError(f"{suite.name}: a limit applies to array datasets (CIFAR, Fashion-MNIST); "
+                            f"{suite.dataset} is evaluated on its whole validation folder")
+        if not from_dir:
+            raise DscrError(f"{suite.name}: on-the-fly evaluation reads array datasets; write the suite with "
+                            f"`dscr corrupt --suite {suite.name} --out DIR` and pass --from DIR")
+        severity_dirs = [str(s) for s in suite.severities]
+        others = [] if corruptions else [c for c in folder_corruptions(from_dir, severity_dirs) if c not in suite.table]
+        test = folder_dataset(info, root, "val", cfg.data.image_size, "none", interpolation=cfg.data.interpolation)
+        clean = clean_accuracy(predicts, folder_loader(test, batch_size, dev, train=False,
+                                                       num_workers=cfg.data.num_workers, seed=0, rank=0,
+                                                       world_size=1))
+        loader = lambda p: _folder_batches(cfg, p, dev, batch_size)  # noqa: E731
+        sweep = folder_sweep(predicts, from_dir, loader, selected, suite.severities,
+                             severity_dir=lambda c, s: suite.corruption(c).severity_dir(s))
+        if others:
+            extra = folder_sweep(predicts, from_dir, loader, others, suite.severities)
+        fields = {}
+    kind = folder_origin(from_dir) if from_dir else "on the fly"
+    fields.update(source_kind=kind, source=f"{kind}: {from_dir}" if from_dir else f"on the fly, seed {seed}")
+    return clean, sweep, extra, fields
+
+
+def published_folder(suite: corrupt.Suite, root: str | Path) -> Path | None:
+    """`<root>/<published name>` (e.g. data/CIFAR-10-C) when it holds files, else None."""
+    folder = Path(root) / suite.published_dir if suite.published_dir else None
+    return folder if folder is not None and (folder / "labels.npy").is_file() else None
+
+
 def evaluate_runs(run_dirs: list[str | Path], suite_name: str, *, limit: int = 0, seed: int = 0,
                   from_dir: str | None = None, batch_size: int = 1000, device: str = "auto",
-                  corruptions: list[str] | None = None, data_root: str | None = None) -> dict[str, dict]:
+                  corruptions: list[str] | None = None, data_root: str | None = None,
+                  prefer_published: bool = False) -> dict[str, dict]:
     """Evaluate runs on a suite, write `<run>/robustness/<suite>[.<partial scope>].json` for each; returns the
-    results. `limit` 0 evaluates the runs' own test set (`data.test_subset`: all of it unless they were
-    trained on a subset), which the runs must share."""
+    results.
+
+    `limit` 0 evaluates the runs' own test set (`data.test_subset`: all of it unless they were trained on a
+    subset), which the runs must share; a limit or a corruption subset is a partial evaluation
+    (`dscr.results`). Corrupted images come from `from_dir`, else (with `prefer_published`) from the suite's
+    published files under the data root when they are there (data/CIFAR-10-C), else from generation on the fly;
+    the record's `source` and `source_kind` ("published", "dscr corrupt", "on the fly") say which.
+    """
     if limit < 0:
         raise DscrError(f"--limit {limit}: must be >= 0 (0: every test image)")
     if from_dir and not Path(from_dir).is_dir():
@@ -120,7 +180,6 @@ def evaluate_runs(run_dirs: list[str | Path], suite_name: str, *, limit: int = 0
     subsets = {c.data.test_subset for _, c in loaded.values()}
     if len(subsets) > 1:
         raise DscrError(f"the runs were tested on different test subsets ({sorted(subsets)}); evaluate them apart")
-    test_images = limit or cfg.data.test_subset
     root = data_root or cfg.data.root
     predicts = {name: predictor(model, dev) for name, (model, _) in loaded.items()}
     record: dict = {"suite": suite_name, "seed": seed}
@@ -134,37 +193,20 @@ def evaluate_runs(run_dirs: list[str | Path], suite_name: str, *, limit: int = 0
         if datasets != {suite.dataset}:
             raise DscrError(f"suite {suite_name} corrupts {suite.dataset}, but the runs were trained on "
                             f"{', '.join(sorted(datasets))}")
-        info = get_info(suite.dataset)
-        selected = corruptions or suite.corruptions
-        scope = partial_scope(limit=limit, corruptions=selected, all_corruptions=suite.corruptions)
-        if info.kind == "array":
-            batches = array_test_batches(suite.dataset, root, test_images, batch_size, dev)
-            clean = clean_accuracy(predicts, batches)
-            if from_dir:
-                sweep = npy_sweep(predicts, from_dir, selected, dev, batch_size,
-                                  labels=torch.cat([y for _, y in batches]).cpu().numpy(),
-                                  severities=len(suite.severities))
-            else:
-                sweep = corruption_sweep(predicts, batches, suite, seed=seed, corruptions=selected)
-            record["test_images"] = sum(len(y) for _, y in batches)
-        else:
-            if limit:
-                raise DscrError(f"{suite_name}: a limit applies to array datasets (CIFAR, Fashion-MNIST); "
-                                f"{suite.dataset} is evaluated on its whole validation folder")
-            test = folder_dataset(info, root, "val", cfg.data.image_size, "none", interpolation=cfg.data.interpolation)
-            clean = clean_accuracy(predicts, folder_loader(test, batch_size, dev, train=False,
-                                                           num_workers=cfg.data.num_workers, seed=0, rank=0,
-                                                           world_size=1))
-            if not from_dir:
-                raise DscrError(f"{suite_name}: on-the-fly evaluation reads array datasets; write the suite with "
-                                f"`dscr corrupt --suite {suite_name} --out DIR` and pass --from DIR")
-            sweep = folder_sweep(predicts, from_dir, lambda p: _folder_batches(cfg, p, dev, batch_size),
-                                 selected, suite.severities)
-        record["source"] = from_dir or "on the fly"
+        scope = partial_scope(limit=limit, corruptions=corruptions or suite.corruptions,
+                              all_corruptions=suite.corruptions)
+        own_subset = cfg.data.test_subset if get_info(suite.dataset).kind == "array" else 0  # folders: all of val
+        clean, sweep, extra, fields = _corruption_sweep(
+            predicts, cfg, suite, corruptions, root, dev, limit=limit or own_subset, seed=seed,
+            batch_size=batch_size, from_dir=from_dir, prefer_published=prefer_published)
+        record.update(fields)
         per_run = {}
         for name in predicts:
             per_run[name] = {**record, "clean_accuracy": clean[name], "corruptions": sweep[name],
                              **summarize(sweep[name])}
+            if extra:  # present in the folder, outside the suite's list: recorded, not in the suite's mean
+                per_run[name]["extra_corruptions"] = {c: {"severities": v, "mean": mean(v.values())}
+                                                      for c, v in extra[name].items()}
             if suite_name == "imagenet-c":
                 per_run[name]["mce"] = mce(sweep[name])
     for name, result in per_run.items():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dscr.report.paper import cite
 from dscr.results import read_complete, result_path
 
 SUITE = "voc-c"
@@ -79,4 +80,4 @@ def format_table12(rows: list[dict]) -> str:
             ours = row[key]["ours"]
             cells += [f"{row[key]['paper']:.2f}", "missing" if ours is None else f"{ours:.2f}"]
         lines.append(f"| {row['metric']} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + ["", f"- {cite('table12')}"]) + "\n"

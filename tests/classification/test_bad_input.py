@@ -118,10 +118,11 @@ def test_evaluate_from_a_missing_or_mismatched_folder(trained, cifar10_root, tmp
     assert main(["corrupt", "--suite", "cifar10-c", "--root", str(cifar10_root), "--limit", "12",
                  "--corruptions", "fog", "--out", str(folder)]) == 0
     assert main(evaluate + ["--from", str(folder)]) == 0  # the matching folder is accepted
-    one_line_error(capsys, evaluate[:-1] + ["10", "--from", str(folder)], "does not match the 10 test images")
+    assert main(evaluate[:-1] + ["10", "--from", str(folder)]) == 0  # and scores its first 10 images
+    one_line_error(capsys, evaluate[:-1] + ["13", "--from", str(folder)], "does not match the 13 test images")
     labels = np.load(folder / "labels.npy")
     np.save(folder / "labels.npy", labels[:7])
-    one_line_error(capsys, evaluate + ["--from", str(folder)], "labels.npy (7 labels) does not match")
+    one_line_error(capsys, evaluate + ["--from", str(folder)], "labels.npy N or 5 x N labels (labels: 7)")
     np.save(folder / "labels.npy", (labels + 1) % 10)  # same count, other images
     one_line_error(capsys, evaluate + ["--from", str(folder)], "does not match the 12 test images")
 

@@ -55,3 +55,23 @@ def test_formulas_on_a_tiny_model():
     assert rigl.training_flops - set_.training_flops == pytest.approx(99 * 10 * (counts.total -
                                                                                  set_.inference_flops))
     assert mest.training_flops / set_.training_flops == pytest.approx(1 + 0.1 / 1.01, rel=0.01)
+
+
+def test_mest_r_with_lambda_pays_the_dense_gradient_of_each_update():
+    # Hand count: tiny() on 8x8 inputs has 2*64*(16*27 + 32*16*9) conv + 2*320 linear FLOPs = 645760, all in
+    # sparse weights; at density 0.5 (no soft bound: mest_bound 0) the sparse backward already has half of the
+    # weight gradient, so reading |g| for the prune score costs the other half, 322880 FLOPs per sample, on
+    # the 10 samples of each of the 99 update steps (every 10 of 1000 steps, the last one excluded).
+    base = dict(sparsity=0.5, distribution="uniform", update_interval=10, prune_rate=0.1, decay="polynomial",
+                mest_bound=0.0)
+    counts = flops.measure(tiny(), (3, 8, 8), dst.DSTConfig(**base))
+    without = flops.report(counts, dst.DSTConfig(algorithm="mest_r", **base), 1000, 10, 10)
+    with_lambda = flops.report(counts, dst.DSTConfig(algorithm="mest_r", mest_lambda=0.5, **base), 1000, 10, 10)
+    assert with_lambda.training_flops - without.training_flops == pytest.approx(99 * 10 * 322880, rel=1e-3)
+    assert with_lambda.inference_flops == without.inference_flops
+    # and through the command line flag
+    plain = cli_report("--model", "vgg16", "--dataset", "cifar10", "--algorithm", "mest_r", "--sparsity", "0.5",
+                       "--epochs", "2")
+    lam = cli_report("--model", "vgg16", "--dataset", "cifar10", "--algorithm", "mest_r", "--sparsity", "0.5",
+                     "--epochs", "2", "--mest-lambda", "0.1")
+    assert lam.training_flops > plain.training_flops

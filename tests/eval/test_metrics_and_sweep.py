@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from dscr import corrupt
-from dscr.eval import ALEXNET_ERR, corruption_sweep, mce, npy_sweep, relative_gain, summarize
+from dscr.eval import ALEXNET_ERR, corruption_sweep, folder_origin, mce, npy_sweep, relative_gain, summarize
 
 
 def test_summaries_are_the_plain_means():
@@ -96,3 +96,4 @@ def test_on_the_fly_equals_the_written_suite(tmp_path, repo_root):
     disk = npy_sweep({"m": predict}, tmp_path / "c", names.split(","), torch.device("cpu"), batch_size=8,
                      progress=False)
     assert fly == disk
+    assert folder_origin(tmp_path / "c") == "dscr corrupt"  # told apart from published files by its marker

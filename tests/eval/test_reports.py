@@ -9,6 +9,7 @@ from dscr.report.figures import figure2, gains
 def _write(path, robustness, clean=90.0, algorithm="dense", sparsity=0.5, seed=0, corruptions=None):
     path.mkdir(parents=True, exist_ok=True)
     result = {"suite": "cifar10-c", "clean_accuracy": clean, "robustness_accuracy": robustness,
+              "source": "published: data/CIFAR-10-C",
               "algorithm": algorithm, "sparsity": sparsity, "seed_run": seed,
               "corruptions": corruptions or {"fog": {"1": robustness, "2": robustness}}, "complete": True}
     (path / "cifar10-c.json").write_text(json.dumps(result))
@@ -30,7 +31,8 @@ def test_table2_means_stds_best_paper_gap_and_missing(tmp_path):
     assert table[0]["cells"]["rigl"]["n"] == 3
     paths = table2.render(table, ["dense", "rigl"], tmp_path / "reports")
     md = paths[0].read_text()
-    assert "| cifar10_vgg16 | cifar10-c | 0.5 | 62.00 ± 2.00 | **64.00 ± 2.00** |" in md
+    assert ("| cifar10_vgg16 | cifar10-c | 0.5 | 62.00 ± 2.00 | **64.00 ± 2.00** | published: data/CIFAR-10-C |"
+            in md)
     assert "40.00 ± 0.00 (paper 38.38, Δ +1.62)" in md
     assert "| cifar100_resnet34 | cifar100-c | - | data missing | data missing |" in md
     assert {p.suffix for p in paths} == {".md", ".csv", ".json", ".png"}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from dscr.report.paper import DISPLAY
+from dscr.report.paper import DISPLAY, cite
 from dscr.report.tables import MISSING, fmt, mean_std, read_result, save_figure, write_table
 
 RUN_NAME = re.compile(r"^(?P<algorithm>[a-z0-9_]+?)(?:-s(?P<sparsity>[0-9.]+))?(?:-(?P<variant>[a-z0-9_.]+))?"
@@ -69,7 +69,8 @@ def mixup_table(records: list[dict], out_dir: str | Path, notes: list[str]) -> l
             data.append({"mixup": bool(variant), "algorithm": algo, "robustness": stat, "paper": TABLE9[key][algo]})
         rows.append(row)
     paths = write_table(Path(out_dir) / "mixup", ["w/ mixup", "Dense", "SET"], rows, data=data,
-                        title="Table 9: robustness accuracy (%) with and without Mixup", notes=notes)
+                        title="Table 9: robustness accuracy (%) with and without Mixup",
+                        notes=notes + [cite("table9")])
     paths.append(_bars(data, lambda d: f"{DISPLAY[d['algorithm']]}{' + mixup' if d['mixup'] else ''}",
                        Path(out_dir) / "mixup.png", "Table 9: robustness accuracy (%)"))
     return paths
@@ -91,7 +92,8 @@ def fmnist_table(records: list[dict], out_dir: str | Path, notes: list[str]) -> 
             data.append({"algorithm": key, "sparsity": sparsity, "robustness": stat, "paper": paper[key]})
         rows.append(row)
     paths = write_table(Path(out_dir) / "fmnist", ["Dense", "sparsity", *titles.values()], rows, data=data,
-                        title="Table 8: robustness accuracy (%) of an MLP on Fashion-MNIST-C", notes=notes)
+                        title="Table 8: robustness accuracy (%) of an MLP on Fashion-MNIST-C",
+                        notes=notes + [cite("table8")])
     paths.append(_bars(data, lambda d: f"{titles.get(d['algorithm'], 'Dense')} {100 * d['sparsity']:g}%",
                        Path(out_dir) / "fmnist.png", "Table 8: Fashion-MNIST-C robustness accuracy (%)"))
     return paths
@@ -117,7 +119,8 @@ def ood_table(results: dict[str, list[dict]], algorithms: list[str], out_dir: st
     data = [{"suite": s, "algorithm": a, "accuracy": stats[s][a], "paper": paper[s].get(a)}
             for s in stats for a in algorithms]
     paths = write_table(Path(out_dir) / "ood", ["test set"] + [DISPLAY.get(a, a) for a in algorithms], rows,
-                        data=data, title="Tables 10-11: accuracy (%) on ImageNet-R and ImageNet-v2", notes=notes)
+                        data=data, title="Tables 10-11: accuracy (%) on ImageNet-R and ImageNet-v2",
+                        notes=notes + [cite("tables10-11")])
     paths.append(_bars(data, lambda d: f"{d['suite']}\n{DISPLAY.get(d['algorithm'], d['algorithm'])}",
                        Path(out_dir) / "ood.png", "Tables 10-11: OOD accuracy (%)", value="accuracy"))
     return paths

@@ -6,7 +6,8 @@ CIFAR layout (cifar10-c, cifar100-c, fashion-mnist-c, and any suite fed with --i
 Image-folder layout (tinyimagenet-c, imagenet-c, ...): DIR/<corruption>/<severity>/<class>/<image>.png
 
 Each output file is written to a temporary name and renamed when complete, and existing complete files are
-skipped, so an interrupted run resumes where it stopped. Batches are seeded with
+skipped, so an interrupted run resumes where it stopped. DIR/dscr-corrupt.json records the suite and seed, so
+that an evaluation can tell such a folder from the published files. Batches are seeded with
 ``dscr.corrupt.batch_generator(seed, corruption, severity, batch_index)``: evaluating on the fly with the
 same seed, batch size and device kind gives the same images.
 """
@@ -190,6 +191,9 @@ def run(args) -> int:
         print(list_suites())
         return 0
     suite, names = _checked_request(args)
+    from dscr.engine.io import write_json_atomic
+    from dscr.eval import WRITER_MARKER
+
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     if suite.layout == "video":  # UCF101-C: corrupted copies of the test videos, written by the video task
@@ -239,6 +243,8 @@ def run(args) -> int:
                                   out=stacked[rows])
             if not folder_layout:
                 _save_npy(target, stacked)
+    write_json_atomic(out / WRITER_MARKER, {"suite": suite.name, "seed": args.seed, "batch_size": args.batch_size,
+                                            "limit": args.limit, "corruptions": names})
     elapsed = time.perf_counter() - t0
     print(f"{suite.name}: {len(names)} corruptions x {len(severities)} severities x {len(images)} images "
           f"-> {out} in {elapsed:.1f}s")

@@ -15,7 +15,11 @@ def add_parser(subparsers):
     p.add_argument("--suite", required=True, help="a corruption suite (e.g. cifar10-c; `dscr corrupt --list` "
                    "lists them) or an out-of-distribution test set: " + ", ".join(OOD_SUITES))
     p.add_argument("--from", dest="from_dir", default=None,
-                   help="a folder written by `dscr corrupt` (default: corrupt on the fly)")
+                   help="a folder of corrupted images: published files or written by `dscr corrupt` "
+                   "(default: corrupt on the fly)")
+    p.add_argument("--published", action="store_true",
+                   help="without --from: use the suite's published files under the data root when present "
+                   "(data/CIFAR-10-C, data/CIFAR-100-C), else corrupt on the fly")
     p.add_argument("--limit", type=int, default=0, help="evaluate a fixed subset of N test images (0: all)")
     p.add_argument("--corruptions", default=None, help="comma-separated subset of the suite's corruptions")
     p.add_argument("--seed", type=int, default=0, help="corruption seed")
@@ -32,8 +36,9 @@ def run(args) -> int:
     corruptions = args.corruptions.split(",") if args.corruptions else None
     results = evaluate_runs(args.runs, args.suite, limit=args.limit, seed=args.seed, from_dir=args.from_dir,
                             batch_size=args.batch_size, device=args.device, corruptions=corruptions,
-                            data_root=args.data_root)
+                            data_root=args.data_root, prefer_published=args.published)
     for run_dir, r in results.items():
         print(f"{run_dir}: {args.suite} clean {r['clean_accuracy']:.2f}%  robustness "
-              f"{r['robustness_accuracy']:.2f}%" + (f"  mCE {r['mce']:.1f}" if r.get("mce") else ""))
+              f"{r['robustness_accuracy']:.2f}%" + (f"  mCE {r['mce']:.1f}" if r.get("mce") else "")
+              + (f"  ({r['source']})" if r.get("source") else ""))
     return 0

@@ -44,6 +44,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--dense-layers", nargs="*", help="fnmatch patterns of weights kept dense")
     p.add_argument("--granet-init-density", type=float)
     p.add_argument("--mest-bound", type=float)
+    p.add_argument("--mest-lambda", type=float, help="MEST's gradient weight in the prune score (non-zero: the "
+                   "dense gradient of each update step is counted)")
     p.add_argument("--json", action="store_true", help="print {training_flops, inference_flops, params}")
     return p
 
@@ -57,7 +59,7 @@ def build(args) -> tuple[dict, object]:
     info = datasets.get_info(args.dataset)
     settings = dict(SCENARIOS.get((args.model, args.dataset), FALLBACK))
     for key in ("batch_size", "distribution", "update_interval", "prune_rate", "dense_first_layer",
-                "dense_layers", "granet_init_density", "mest_bound"):
+                "dense_layers", "granet_init_density", "mest_bound", "mest_lambda"):
         if getattr(args, key) is not None:
             settings[key] = getattr(args, key)
     batch_size = settings.pop("batch_size")

@@ -288,7 +288,8 @@ def evaluate(args) -> int:
         return 0
     from tasks.classification.evaluate import evaluate_runs
 
-    result = evaluate_runs([run_dir], args.suite, from_dir=args.from_dir or None, seed=seed)[str(run_dir)]
+    result = evaluate_runs([run_dir], args.suite, from_dir=args.from_dir or None, seed=seed,
+                           prefer_published=True)[str(run_dir)]
     print(f"{run_dir}: {args.suite} clean {result['clean_accuracy']:.2f}%  robustness "
-          f"{result['robustness_accuracy']:.2f}%")
+          f"{result['robustness_accuracy']:.2f}% ({result.get('source', 'test set')})")
     return 0

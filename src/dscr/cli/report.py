@@ -65,6 +65,7 @@ def run(args) -> int:
         return table12(out)
     if args.what == "table2":
         from dscr.report import table2
+        from dscr.report.paper import cite
 
         runs = runs_folder(args, params, "table2")
         algorithms = params["table2"]["algorithms"]
@@ -73,9 +74,11 @@ def run(args) -> int:
         notes = [f"profile: {profile}; mean ± std over seeds {params['table2']['seeds']}; bold: best mean in the row",
                  scale_note(runs), f"evaluation: the whole suite on each run's test set, corruption seed "
                  f"{params['evaluate']['seed']}",
-                 "paper: the published number where known (SPEC §4); Δ = ours - paper",
+                 f"{cite('table2')}, where transcribed; Δ = ours - paper",
                  "data missing: the dataset is not on this machine; not trained yet: it is, the run has no "
-                 "result yet; no number is made up"]
+                 "result yet; no number is made up",
+                 "corrupted images: 'published: DIR' the published files (e.g. data/CIFAR-10-C, as the paper), "
+                 "'dscr corrupt: DIR' a folder written by `dscr corrupt`, 'on the fly' generated while evaluating"]
         paths = table2.render(table, algorithms, out, notes=notes)
         filled = sum(1 for rec in table if any(c["n"] for c in rec["cells"].values()))
         print(f"table2: {filled}/{len(table)} rows measured -> {paths[0]}")
@@ -89,6 +92,7 @@ def run(args) -> int:
 
 def table12(out: Path) -> int:
     """Table 12 (FCN-VGG16 on Pascal VOC-C): the paper's pixel accuracy and mIoU beside ours."""
+    from dscr.report.paper import cite
     from dscr.report.tables import MISSING, write_table
     from tasks.segmentation.report import METHODS, build_table12
 
@@ -98,7 +102,8 @@ def table12(out: Path) -> int:
                                          for k in METHODS for w in ("paper", "ours")}} for r in rows]
     paths = write_table(out / "table12", list(flat[0]), flat, data=rows,
                         title="Table 12: FCN-VGG16 on Pascal VOC 2012, clean and VOC-C (%)",
-                        notes=["ours: runs/fcn_vgg16_voc_{dense,set_s0.2,set_s0.1}/robustness/voc-c.json"])
+                        notes=[cite("table12"),
+                               "ours: runs/fcn_vgg16_voc_{dense,set_s0.2,set_s0.1}/robustness/voc-c.json"])
     _bar_plot(flat, out / "table12.png")
     print(paths[0].read_text())
     return 0
@@ -130,7 +135,7 @@ def flops_tables(out: Path) -> int:
     from types import SimpleNamespace
 
     from dscr.cli.flops import build
-    from dscr.report.paper import DISPLAY, FLOPS, FLOPS_FAMILY
+    from dscr.report.paper import DISPLAY, FLOPS, FLOPS_FAMILY, cite
     from dscr.report.tables import write_table
 
     rows, gaps = [], []
@@ -142,7 +147,7 @@ def flops_tables(out: Path) -> int:
                 args = SimpleNamespace(model=model, dataset=dataset, algorithm=algo, sparsity=sparsity, epochs=epochs,
                                        decay="polynomial", batch_size=None, distribution=None, update_interval=None,
                                        prune_rate=None, dense_first_layer=None, dense_layers=None,
-                                       granet_init_density=None, mest_bound=None)
+                                       granet_init_density=None, mest_bound=None, mest_lambda=None)
                 _, ours = build(args)
                 row = {"model": model, "dataset": dataset, "algorithm": DISPLAY[algo], "sparsity": sparsity}
                 for key, ours_value, paper_value in (("training FLOPs", ours.training_flops, paper[0]),
@@ -154,7 +159,8 @@ def flops_tables(out: Path) -> int:
                 rows.append(row)
     columns = ["model", "dataset", "algorithm", "sparsity", "training FLOPs", "inference FLOPs", "params"]
     paths = write_table(out / "flops", columns, rows, title="Tables 4-7: training FLOPs, inference FLOPs, parameters",
-                        notes=["ours: `dscr flops` with each scenario's Table 3 settings; gap = (ours - paper) / paper",
+                        notes=[cite("tables4-7"),
+                               "ours: `dscr flops` with each scenario's Table 3 settings; gap = (ours - paper) / paper",
                                f"largest gap {100 * max(gaps):.1f} % over {len(rows)} rows",
                                "known gaps: Table 6's inference FLOPs are printed as x10^9 but its values fit x10^7 "
                                "(EfficientNet-B0 at 64 px: ours 6.4e7); Table 7's dense training FLOPs (2.28e18) "

@@ -75,6 +75,8 @@ class Suite:
         saved_jpeg_quality: the published files were saved as JPEG at this quality after corrupting (the
             hendrycks ImageNet-C and Tiny-ImageNet-C scripts: 85); ``apply`` ends with that encoding too, so
             that images match the published ones. None: saved losslessly.
+        published_dir: folder name of the published files under a data root (``CIFAR-10-C``), which the
+            evaluation can prefer to generating the suite on the fly; None: no published copy is looked for.
     """
 
     name: str
@@ -84,6 +86,7 @@ class Suite:
     layout: str = "cifar"
     image_size: int | None = None
     saved_jpeg_quality: int | None = None
+    published_dir: str | None = None
 
     @property
     def corruptions(self) -> list[str]:

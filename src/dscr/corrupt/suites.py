@@ -65,9 +65,9 @@ def bind(table: dict[str, list[dict]], names, rounding: dict[str, str] | None = 
 
 def _register_builtin() -> None:
     register_suite(Suite("cifar10-c", "cifar10", bind(cifar.TABLE, ALL19, WAND_ROUNDING), cifar.SOURCE, "cifar",
-                         32))
+                         32, published_dir="CIFAR-10-C"))
     register_suite(Suite("cifar100-c", "cifar100", bind(cifar.TABLE, ALL19, WAND_ROUNDING), cifar.SOURCE, "cifar",
-                         32))
+                         32, published_dir="CIFAR-100-C"))
     register_suite(Suite("tinyimagenet-c", "tinyimagenet", bind(tiny.TABLE, COMMON15, WAND_ROUNDING), tiny.SOURCE,
                          "imagefolder", 64, saved_jpeg_quality=HENDRYCKS_JPEG_QUALITY))
     register_suite(Suite("imagenet-c", "imagenet", bind(imagenet.TABLE, COMMON15, WAND_ROUNDING), imagenet.SOURCE,
@@ -83,7 +83,7 @@ def _register_builtin() -> None:
                    for name, params in fashion_mnist.TABLE.items()}
     register_suite(Suite("fashion-mnist-c", "fashionmnist", mnist_specs, fashion_mnist.SOURCE, "cifar", 28))
     specs_3dcc = {name: Corruption(name, getattr(threedcc, name), tuple(params),
-                                   "round" if name == "color_quant" else "floor",
+                                   "round" if name in threedcc_table.ROUNDED else "floor",
                                    needs_depth=name in threedcc_table.DEPTH)
                   for name, params in threedcc_table.TABLE.items()}
     register_suite(Suite("imagenet-3dcc", "imagenet", specs_3dcc, threedcc_table.SOURCE, "imagefolder", 224))

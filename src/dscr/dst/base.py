@@ -38,7 +38,8 @@ class SparseTrainer:
 
     Attributes:
         name: registry name, set by `register_algorithm`.
-        uses_gradient: True when scores read `.grad` at update steps (counted as dense-gradient work in FLOPs).
+        uses_gradient: True when scores always read `.grad` at update steps; `reads_gradient(config)` also
+            says so for a setting that makes them read it (MEST_r's lambda). FLOPs count that work.
         global_prune: True when magnitude pruning may decide per-layer counts by global magnitude (it does when
             `config.global_pruning()`).
         masks: parameter name -> 0/1 tensor in the weight's dtype.
@@ -71,6 +72,12 @@ class SparseTrainer:
     def make_plan(cls, config: DSTConfig, total_steps: int) -> Plan:
         """The algorithm's schedule; see `schedules.Plan`."""
         raise NotImplementedError
+
+    @classmethod
+    def reads_gradient(cls, config: DSTConfig) -> bool:
+        """Whether a run with `config` reads the dense `.grad` at update steps (FLOPs count that work)."""
+        del config
+        return cls.uses_gradient
 
     def prune_score(self, name: str, weight: torch.Tensor) -> torch.Tensor:
         """Higher keeps the weight. Default: magnitude (positive and negative weights alike)."""

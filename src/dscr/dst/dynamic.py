@@ -73,6 +73,10 @@ class MEST_r(SparseTrainer):
         bound = SoftBound(1.0 - config.sparsity, config.mest_bound, RateDecay(config.mest_bound_decay, 1.0, end), end)
         return dst_plan(config, total_steps, bound(0), bound, steps)
 
+    @classmethod
+    def reads_gradient(cls, config: DSTConfig) -> bool:
+        return cls.uses_gradient or config.mest_lambda != 0  # the prune score |w| + lambda |g| reads it
+
     def prune_score(self, name: str, weight: torch.Tensor) -> torch.Tensor:
         score = weight.detach().abs().float()
         if self.config.mest_lambda:

@@ -1,4 +1,5 @@
-"""Robustness metrics of the paper (SPEC §3): pure functions on accuracy tables, no torch."""
+"""Robustness metrics of the paper (robustness accuracy: the mean over a suite's corruptions and severities; the
+relative gain of appendix A.4) and mCE (Hendrycks & Dietterich, 2019): pure functions on accuracy tables, no torch."""
 
 from __future__ import annotations
 

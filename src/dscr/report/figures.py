@@ -23,13 +23,16 @@ def sweep_table(runs_root: Path, rows: list[dict], algorithms: list[str], sparsi
         dense, why = measured(collect(runs_root, row["scenario"], row["suite"], "dense"), data_absent)
         entry = {"scenario": row["scenario"], "suite": row["suite"],
                  "dense": mean_std([r["robustness_accuracy"] for r in dense]), "curves": {}, "why": why}
+        sources = {r["source"] for r in dense if r.get("source")}
         for algo in algorithms:
             curve = {}
             for s in sparsities:
                 done, why = measured(collect(runs_root, row["scenario"], row["suite"], algo, f"-s{s:g}"), data_absent)
                 curve[f"{s:g}"] = mean_std([r["robustness_accuracy"] for r in done])
                 entry["why"] = MISSING if MISSING in (why, entry["why"]) else NOT_TRAINED
+                sources.update(r["source"] for r in done if r.get("source"))
             entry["curves"][algo] = curve
+        entry["sources"] = sorted(sources)
         table.append(entry)
     return table
 
@@ -47,7 +50,8 @@ def figure2(runs_root: Path, params: dict, out: Path, absent: frozenset[str] = f
     columns = ["scenario", "algorithm"] + [f"{s:g}" for s in cfg["sparsities"]]
     paths = write_table(out / "figure2", columns, rows, data=table,
                         title="Figure 2: robustness accuracy (%) vs sparsity (r: random regrowth, g: gradient)",
-                        notes=[f"profile {params['profile']}; mean ± std over seeds {params['figure2']['seeds']}"])
+                        notes=[f"profile {params['profile']}; mean ± std over seeds {params['figure2']['seeds']}"]
+                        + [f"{e['scenario']} corrupted images: {'; '.join(e['sources']) or '-'}" for e in table])
     import matplotlib
 
     matplotlib.use("Agg")

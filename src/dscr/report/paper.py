@@ -1,6 +1,25 @@
-"""Numbers published in the paper, shown beside ours (robustness accuracy, %). Source: Table 2 of Wu et al.,
-ICLR 2025, as distilled in SPEC §4; a missing entry means the number is not known here."""
+"""Numbers published in the paper, shown beside ours, and where in the paper each table is.
 
+Wu, Xiao, Wang, Strisciuglio, Pechenizkiy, van Keulen, Mocanu, Mocanu: "Dynamic Sparse Training versus Dense
+Training: The Unexpected Winner in Image Corruption Robustness", ICLR 2025 (arXiv:2410.03030). Every report that
+prints one of these numbers names its table and section with `cite`; a missing entry means the number is not
+transcribed here.
+"""
+
+PAPER = "Wu et al., ICLR 2025 (arXiv:2410.03030)"
+# Where each published table sits in the paper.
+LOCATION = {
+    "table2": "Table 2 (main text)", "tables4-7": "appendix A.3.2, Tables 4-7", "table8": "appendix A.6, Table 8",
+    "table9": "appendix A.7, Table 9", "tables10-11": "appendix A.8, Tables 10-11", "table12": "appendix A.9, Table 12",
+}
+
+
+def cite(table: str) -> str:
+    """The report note that names the source of a table's published numbers ('paper: Wu et al., ..., Table 8')."""
+    return f"paper: {PAPER}, {LOCATION[table]}"
+
+
+# Table 2 (main text): robustness accuracy (%) per (scenario, suite).
 TABLE2 = {
     ("imagenet_resnet50", "imagenet-c"): {"dense": 38.38, "rigl": 38.70, "mest_g": 38.64, "granet_g": 38.72},
     ("imagenet_resnet50", "imagenet-c-bar"): {"dense": 40.38},
@@ -13,7 +32,7 @@ DISPLAY = {"dense": "Dense", "set": "SET", "rigl": "RigL", "mest_r": "MEST_r", "
            "granet_r": "GraNet_r", "granet_g": "GraNet_g", "static_random": "Static", "snip": "SNIP",
            "omp": "OMP", "lth": "LTH", "gmp": "GMP", "acdc": "AC/DC", "chts": "CHTs"}
 
-# Tables 4-7 of the appendix: (training FLOPs, inference FLOPs, parameters) per algorithm and sparsity.
+# Appendix A.3.2, Tables 4-7: (training FLOPs, inference FLOPs, parameters) per algorithm and sparsity.
 # Algorithms sharing a row in the paper (SET / RigL, MEST_r / MEST_g, GraNet_r / GraNet_g) share numbers.
 _S = (0.7, 0.6, 0.5, 0.4, 0.3)
 

@@ -1,8 +1,8 @@
 """Numbers the paper's appendix publishes for its analyses (Wu et al., ICLR 2025, appendix A.6-A.8), shown beside
 ours. Robustness or test accuracy in %, keyed by algorithm name (`dscr.dst` registry names; CHTs by its
-initialisation)."""
+initialisation). Reports name the table with `dscr.report.paper.cite`."""
 
-# Table 8: MLP on Fashion-MNIST-C, robustness accuracy (mean, std over 3 seeds), per training sparsity.
+# Appendix A.6, Table 8: MLP on Fashion-MNIST-C, robustness accuracy (mean, std over 3 seeds), per training sparsity.
 # The dense model has one number (no sparsity).
 TABLE8_DENSE = (19.82, 0.32)
 TABLE8 = {
@@ -10,13 +10,13 @@ TABLE8 = {
     0.95: {"set": (25.55, 0.32), "rigl": (25.03, 1.11), "chts_csti": (27.38, 0.25), "chts_bsw": (27.13, 0.33)},
 }
 
-# Table 9: CIFAR-100 robustness accuracy with and without Mixup (ResNet34; single numbers).
+# Appendix A.7, Table 9: CIFAR-100 robustness accuracy with and without Mixup (ResNet34; single numbers).
 TABLE9 = {"no_mixup": {"dense": 51.68, "set": 52.60}, "mixup": {"dense": 54.75, "set": 54.93}}
 
-# Table 10: ImageNet-R accuracy of ResNet50 trained on ImageNet (sparsity 0.1).
+# Appendix A.8, Table 10: ImageNet-R accuracy of ResNet50 trained on ImageNet (sparsity 0.1).
 TABLE10 = {"imagenet-r": {"dense": 37.84, "rigl": 40.04, "mest_g": 38.33, "granet_g": 38.46}}
 
-# Table 11: ImageNet-v2 accuracy per subset, and their average.
+# Appendix A.8, Table 11: ImageNet-v2 accuracy per subset, and their average.
 TABLE11 = {
     "imagenet-v2-top-images": {"dense": 77.80, "rigl": 77.88, "mest_g": 78.33, "granet_g": 78.21},
     "imagenet-v2-threshold0.7": {"dense": 72.95, "rigl": 72.81, "mest_g": 73.23, "granet_g": 73.58},

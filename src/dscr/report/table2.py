@@ -32,10 +32,11 @@ def build(runs_root: str | Path, rows: list[dict], algorithms: list[str], absent
     runs_root = Path(runs_root)
     table = []
     for row in rows:
-        record = {"scenario": row["scenario"], "suite": row["suite"], "cells": {}}
+        record = {"scenario": row["scenario"], "suite": row["suite"], "cells": {}, "sources": set()}
         for algo in algorithms:
             results, why = measured(collect(runs_root, row["scenario"], row["suite"], algo),
                                     row["scenario"] in absent)
+            record["sources"].update(r["source"] for r in results if r.get("source"))
             record["cells"][algo] = {
                 "n": len(results),
                 "robustness": mean_std([r["robustness_accuracy"] for r in results]),
@@ -48,15 +49,17 @@ def build(runs_root: str | Path, rows: list[dict], algorithms: list[str], absent
             for c in record["cells"].values():
                 c["why"] = MISSING
         record["paper"] = TABLE2.get((row["scenario"], row["suite"]), {})
+        record["sources"] = sorted(record["sources"])
         table.append(record)
     return table
 
 
 def render(table: list[dict], algorithms: list[str], out_dir: str | Path, *, stem: str = "table2",
            title: str = "Table 2: robustness accuracy (%)", notes: list[str] | None = None) -> list[Path]:
-    """Write `<stem>.{md,csv,json,png}`: best mean per row in bold, the paper's number and our gap beside."""
+    """Write `<stem>.{md,csv,json,png}`: best mean per row in bold, the paper's number and our gap beside, and
+    where each row's corrupted images came from (published files, a `dscr corrupt` folder, or on the fly)."""
     out_dir = Path(out_dir)
-    columns = ["scenario", "suite", "sparsity"] + [DISPLAY.get(a, a) for a in algorithms]
+    columns = ["scenario", "suite", "sparsity"] + [DISPLAY.get(a, a) for a in algorithms] + ["corrupted images"]
     rows = []
     for rec in table:
         means = {a: c["robustness"][0] for a, c in rec["cells"].items() if c["robustness"]}
@@ -74,6 +77,7 @@ def render(table: list[dict], algorithms: list[str], out_dir: str | Path, *, ste
             elif algo in rec["paper"]:
                 text += f" (paper {rec['paper'][algo]:.2f})"
             row[DISPLAY.get(algo, algo)] = text
+        row["corrupted images"] = "; ".join(rec.get("sources", [])) or "-"
         if "best_dst" in rec["paper"]:
             row["suite"] += f" (paper best DST {rec['paper']['best_dst']:.2f})"
         rows.append(row)
