@@ -187,6 +187,22 @@ def test_a_change_invalidates_exactly_the_stages_it_affects(trained, path, old, 
         (repo / path).write_text(text)
 
 
+def test_published_corruption_files_arriving_invalidate_that_suites_evaluations_only(trained):
+    """Evaluation prefers data/CIFAR-10-C when it is there: its arrival changes the suite's manifest."""
+    repo, _ = trained
+    before = _status(repo)
+    published = repo / "data" / "CIFAR-10-C"
+    published.mkdir()
+    (published / "labels.npy").write_bytes(b"the published files")
+    try:
+        sh(repo, "dvc", "repro", "prepare")
+        assert _status(repo) - before == {"evaluate@smoke-row0-dense-0", "evaluate@smoke-row0-set-0"}
+    finally:
+        shutil.rmtree(published)
+        sh(repo, "dvc", "repro", "prepare")
+    assert _status(repo) == before
+
+
 def test_a_changed_evaluation_setting_reruns_the_evaluations_and_the_report(trained):
     repo, _ = trained
     path = repo / "params.yaml"

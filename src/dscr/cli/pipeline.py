@@ -154,6 +154,14 @@ def source_manifest(source: str) -> dict:
     return manifest
 
 
+def _published_dir(suite: str) -> str:
+    """`data/<published folder>` of a suite that has published files (data/CIFAR-10-C), else ''."""
+    from dscr import corrupt
+
+    folder = corrupt.get_suite(suite).published_dir if suite in corrupt.list_suites() else None
+    return f"data/{folder}" if folder else ""
+
+
 def prepare(args) -> int:
     """Materialise the datasets that can be, and write one manifest per scenario (its dataset's fingerprint),
     per suite (its pre-generated folder's) and per analysis group run: each stage depends on exactly the
@@ -177,7 +185,11 @@ def prepare(args) -> int:
         write_json_atomic(Path("manifests/scenarios") / f"{scenario}.json", {"scenario": scenario,
                                                                              **datasets[spec["dataset"]]})
     for suite, source in suite_sources(params).items():
-        write_json_atomic(Path("manifests/suites") / f"{suite}.json", {"suite": suite, **source_manifest(source)})
+        manifest = {"suite": suite, **source_manifest(source)}
+        published = _published_dir(suite)
+        if not source and published:  # evaluation prefers the published files when they are here
+            manifest["published"] = source_manifest(published)
+        write_json_atomic(Path("manifests/suites") / f"{suite}.json", manifest)
     analyses = params.get("analyses", {})
     for key, entry in analyses.get("runs", {}).items():  # an analysis group's scenario data and suite folder
         group = analyses["groups"][entry["group"]]
