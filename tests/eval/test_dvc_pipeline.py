@@ -7,95 +7,30 @@ local-directory DVC remote; its clones run this checkout's code from their own `
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
-VENV = Path(sys.executable).parent.parent
-FILES = ["dvc.yaml", "params.yaml", "Makefile", "analyses.mk", "images/images.mk", ".dvcignore", ".gitignore",
-         "src", "tasks"]
-GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+from pipeline_repo import clone, dvc_json, make, make_origin, ran, restored, sh
+
 TABLE2 = {"train@smoke-cifar10_vgg16-dense-0", "train@smoke-cifar10_vgg16-set-0", "train@smoke-cifar100_resnet34-dense-0",
           "train@smoke-cifar100_resnet34-set-0", "evaluate@smoke-row0-dense-0", "evaluate@smoke-row0-set-0",
           "evaluate@smoke-row1-dense-0", "evaluate@smoke-row1-set-0", "report_table2@smoke"}
 
 
-def env_for(repo: Path) -> dict:
-    """This checkout's environment, running the repository's own code; Python writes its byte-code caches into
-    the source folders, as on a user's machine (they must not count as changed code)."""
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
-    return {**env, "PYTHONPATH": f"{repo / 'src'}:{repo}", "PATH": f"{VENV / 'bin'}:{os.environ['PATH']}",
-            "DSCR_RESUME_DIR": ""}
-
-
-def sh(repo: Path, *cmd: str, stdout_only: bool = False) -> str:
-    result = subprocess.run(list(cmd), cwd=repo, env=env_for(repo), capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return result.stdout if stdout_only else result.stdout + result.stderr
-
-
-def dvc_json(repo: Path, *args: str):
-    return json.loads(sh(repo, "dvc", *args, "--json", stdout_only=True))
-
-
-def make(repo: Path, target: str, *args: str) -> str:
-    """The Makefile's target with this checkout's virtual environment, which is not rebuilt (-o)."""
-    return sh(repo, "make", "-o", str(VENV / ".installed"), target, f"VENV={VENV}", *args)
-
-
-def ran(log: str) -> set[str]:
-    return set(re.findall(r"Running stage '([^']+)'", log))
-
-
-def restored(log: str) -> set[str]:
-    return set(re.findall(r"Stage '([^']+)' is cached - skipping run", log))
-
-
-def clone(origin: Path, dest: Path, cifar10_root: Path) -> Path:
-    subprocess.run(["git", "clone", "-q", str(origin), str(dest)], check=True)
-    (dest / "data").mkdir()
-    (dest / "data" / "cifar10").symlink_to(cifar10_root / "cifar10")
-    return dest
-
-
 @pytest.fixture(scope="module")
 def origin(tmp_path_factory, repo_root):
-    """A repository of this checkout's pipeline, shrunk: CIFAR-10 (here) and CIFAR-100 (absent: data missing),
-    Dense and SET, one seed, a 128-image training set; with a local-directory DVC remote."""
+    """This checkout's pipeline, shrunk: CIFAR-10 (here) and CIFAR-100 (absent: data missing), Dense and SET,
+    one seed, a 128-image training set; with a local-directory DVC remote."""
     root = tmp_path_factory.mktemp("pipeline")
-    repo = root / "origin"
-    for name in FILES:
-        src, dst = repo_root / name, repo / name
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        (shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__")) if src.is_dir()
-         else shutil.copy(src, dst))
-    params = yaml.safe_load((repo / "params.yaml").read_text())
-    params["profiles"] = ["smoke"]
-    del params["full"]
-    params["smoke"]["train_overrides"]["classification"] = [
-        "epochs=1", "batch_size=32", "data.train_subset=128", "data.test_subset=40", "model.name=resnet_tiny",
-        "model.kwargs={width: 4}", "threads=1", "dst.update_interval=2"]
-    params["datasets"] = {"cifar10": "data/cifar10/train_images.npy", "cifar100": str(root / "absent")}
-    params["scenarios"] = {k: params["scenarios"][k] for k in ("cifar10_vgg16", "cifar100_resnet34")}
-    params["table2"].update(algorithms=["dense", "set"], seeds=[0], scenarios=["cifar10_vgg16", "cifar100_resnet34"],
-                            video_scenarios=[], video_rows=[],
-                            rows=[{"scenario": "cifar10_vgg16", "suite": "cifar10-c", "from": ""},
-                                  {"scenario": "cifar100_resnet34", "suite": "cifar100-c", "from": ""}])
-    params["figure2"].update(algorithms=["set"], sparsities=[0.5], seeds=[0], rows=params["table2"]["rows"][:1])
-    params["analyses"]["runs"] = {}
-    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    sh(repo, "git", "init", "-q")
-    sh(repo, "dvc", "init", "-q")
-    sh(repo, "dvc", "remote", "add", "-d", "shared", str(root / "remote"))
-    sh(repo, "git", "add", "-A")
-    sh(repo, *GIT, "commit", "-qm", "pipeline")
-    return repo
+    return make_origin(repo_root, root, scenarios={"cifar10_vgg16": "data/cifar10/train_images.npy",
+                                                   "cifar100_resnet34": str(root / "absent")},
+                       algorithms=["dense", "set"], seeds=[0],
+                       overrides=["epochs=1", "batch_size=32", "data.train_subset=128", "data.test_subset=40",
+                                  "model.name=resnet_tiny", "model.kwargs={width: 4}", "threads=1",
+                                  "dst.update_interval=2"])
 
 
 @pytest.fixture(scope="module")
