@@ -75,6 +75,14 @@ def test_deit_batch_recipe_trains_and_resumes_exactly(repo_root, cifar10_root, t
     assert all(torch.equal(a[k], b[k]) for k in a) and full["history"] == resumed["history"]
 
 
+def _identical_ranks(out) -> None:
+    r0, r1 = (torch.load(out / f"rank{r}.pt") for r in range(2))
+    assert all(torch.equal(r0["weights"][k], r1["weights"][k]) for k in r0["weights"])
+    assert r0["masks"].keys() == r1["masks"].keys() and all(torch.equal(r0["masks"][k], r1["masks"][k])
+                                                            for k in r0["masks"])
+    assert (out / "ddp/metrics.json").is_file()
+
+
 def test_ddp_two_processes_end_with_identical_weights(repo_root, cifar10_root, tmp_path):
     worker = repo_root / "tests/classification/ddp_worker.py"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -82,9 +90,24 @@ def test_ddp_two_processes_end_with_identical_weights(repo_root, cifar10_root, t
            str(worker), str(repo_root), str(cifar10_root), str(tmp_path)]
     result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, result.stderr[-3000:]
-    w0, w1 = (torch.load(tmp_path / f"rank{r}.pt") for r in range(2))
-    assert all(torch.equal(w0[k], w1[k]) for k in w0)
-    assert (tmp_path / "ddp/metrics.json").is_file()
+    _identical_ranks(tmp_path)
+
+
+def test_two_nodes_with_c10d_rendezvous_end_with_identical_weights_and_masks(repo_root, cifar10_root, tmp_path):
+    """Two torchrun "nodes" of one CPU process each meet through the c10d rendezvous (as on two machines) and
+    train a SET run (random regrowth) under DDP: every rank ends with the same weights and masks."""
+    worker = repo_root / "tests/classification/ddp_worker.py"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--nproc_per_node", "1",
+           "--rdzv_backend", "c10d", "--rdzv_endpoint", "127.0.0.1:29533", "--rdzv_id", "dscr-two-nodes",
+           str(worker), str(repo_root), str(cifar10_root), str(tmp_path), "set"]
+    nodes = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for _ in range(2)]
+    logs = [node.communicate(timeout=300)[0] for node in nodes]
+    assert [node.returncode for node in nodes] == [0, 0], "\n".join(log[-2000:] for log in logs)
+    _identical_ranks(tmp_path)
+    masks = torch.load(tmp_path / "rank0.pt")["masks"]
+    assert 0.4 < sum(int(m.sum()) for m in masks.values()) / sum(m.numel() for m in masks.values()) < 0.6
 
 
 def run_cli(*args, cwd):
