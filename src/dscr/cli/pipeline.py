@@ -21,6 +21,8 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 PARAMS = Path("params.yaml")
@@ -267,13 +269,35 @@ def train_run(params: dict, scenario_name: str, algorithm: str, seed: int, run_d
         from tasks.video import pipeline as video
 
         video.train(scenario["config"], overrides)
+    if os.environ.get("RANK", "0") != "0":  # under torchrun, the first process publishes and cleans up
+        return
     ensure_dvclive(run_dir)
     if not keep_work:
         shutil.rmtree(work_dir, ignore_errors=True)
 
 
+def torchrun_command(gpus: int, visible: int, argv: list[str]) -> list[str] | None:
+    """The command that reruns this `dscr` invocation as one process per GPU under torchrun, when a scenario
+    trains on several GPUs, this machine has them and the process is not one of torchrun's already."""
+    if gpus <= 1 or visible < gpus or "RANK" in os.environ:
+        return None
+    return [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(gpus),
+            "-m", "dscr", *argv]
+
+
 def train(args) -> int:
-    train_run(load_params(args.profile), args.scenario, args.algorithm, args.seed, Path(args.out), args.sparsity)
+    params = load_params(args.profile)
+    gpus = int(params["scenarios"].get(args.scenario, {}).get("gpus", 1))
+    if gpus > 1:
+        import torch
+
+        visible = torch.cuda.device_count()
+        command = torchrun_command(gpus, visible, sys.argv[1:])
+        if command:
+            return subprocess.run(command).returncode
+        if "RANK" not in os.environ:
+            print(f"{args.scenario} trains on {gpus} GPUs; this machine has {visible}: one process, the whole batch")
+    train_run(params, args.scenario, args.algorithm, args.seed, Path(args.out), args.sparsity)
     return 0
 
 
