@@ -14,8 +14,13 @@ export DSCR_DATA_MIRROR ?= $(abspath $(wildcard ../shared/data))
 DVC := PATH="$(abspath $(VENV))/bin:$$PATH" $(abspath $(VENV))/bin/dvc
 # Stages finished on another machine come from the DVC remote's run cache, when one is configured: its entries
 # first (`dvc fetch --run-cache`, small files), then each stage's outputs as `dvc repro --pull` needs them.
-# DRY=1 prints what would run instead (`dscr pipeline plan`).
-REPRO = $(if $(DRY),$(abspath $(VENV))/bin/dscr pipeline plan,$(DVC) repro --pull)
+# DRY=1 prints what would run instead (`dscr pipeline plan`). ENGINE=ray runs the training and evaluation stages
+# as tasks on the Ray cluster at RAY_ADDRESS (`dscr launch`; LAUNCH_ARGS adds its options, e.g. --gpus-per-run 0.5).
+ENGINE ?= dvc
+RAY_ADDRESS ?= auto
+LAUNCH_ARGS ?=
+REPRO = $(if $(DRY),$(abspath $(VENV))/bin/dscr pipeline plan,$(if $(filter ray,$(ENGINE)),PATH="$(abspath \
+	$(VENV))/bin:$$PATH" $(abspath $(VENV))/bin/dscr launch --address $(RAY_ADDRESS) $(LAUNCH_ARGS),$(DVC) repro --pull))
 PULL_RUN_CACHE = if [ -z "$(DRY)" ] && [ -n "$$($(DVC) remote default 2>/dev/null)" ]; then $(DVC) fetch --run-cache -q; fi
 DEMO_ARGS ?=
 

@@ -11,7 +11,8 @@ import importlib
 import sys
 
 # Subcommand modules, in the order `dscr --help` lists them.
-COMMANDS = ["data", "train", "evaluate", "corrupt", "flops", "demo", "report", "pipeline", "analyze", "segment", "video"]
+COMMANDS = ["data", "train", "evaluate", "corrupt", "flops", "demo", "report", "pipeline", "launch", "analyze",
+            "segment", "video"]
 
 
 def build_parser() -> argparse.ArgumentParser:
