@@ -148,7 +148,7 @@ USED_WITHOUT_IMPORT = {
     "dvc": ("Makefile", r"\$\(DVC\) repro"),
     "dvc-s3": ("tests/test_requirements.py", r"def test_dvc_reaches_s3_and_ssh_remotes"),
     "dvc-ssh": ("tests/test_requirements.py", r"def test_dvc_reaches_s3_and_ssh_remotes"),
-    "ray": ("requirements/README.md", r"Ray \(`dscr launch`\)"),
+    "ray": ("images/README.md", r"ray start --address"),
     "pytest-xdist": ("Makefile", r"pytest -n \d"),
     "pip": ("Makefile", r"pip install -q --require-hashes"),
     "setuptools": ("pyproject.toml", r"setuptools\.build_meta"),

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Run images/README.md's pipeline command (the block after the `test-images: run command` marker) twice, on the
+# CPU, with PROFILE=smoke: the first run must execute stages and write the Table 2 report into the reports
+# folder; the second, in a fresh container on the same folders, must execute no stage. Called by
+# images/test_images.sh. The command runs as written except for what a CPU test of a local build needs: no
+# `--gpus all`, the image under test instead of dscr/classification, DATASETS set to the CIFAR-10 mirror.
+#
+# Usage: images/test_pipeline_run.sh IMAGE MIRROR   (work folder: build/test-images/pipeline, emptied first)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+IMAGE="$1"
+MIRROR="$2"
+WORK="build/test-images/pipeline"
+
+command_block() {
+  # The first ```bash block after the marker line, without its fences.
+  awk '/<!-- test-images: run command/ { found = 1; next }
+       found && /^```bash/ { inside = 1; next }
+       inside && /^```/ { exit }
+       inside { print }' images/README.md
+}
+
+block="$(command_block)"
+if ! grep -q 'docker run' <<<"$block"; then
+  echo "pipeline: no run command after the 'test-images: run command' marker in images/README.md" >&2
+  exit 1
+fi
+block="$(sed -e 's/--gpus all //' -e "s#dscr/classification #$IMAGE #" <<<"$block")"
+echo "== the run command (images/README.md), as run here:"
+echo "$block"
+
+# The container's user is uid 1000 (images/README.md): the folders the command mounts must be its to write.
+rm -rf "$WORK"
+mkdir -p "$WORK"/{data,runs,reports,dvc-cache,state}
+chown -R 1000:1000 "$WORK"
+
+run() {
+  (cd "$WORK" && PROFILE=smoke DATASETS="$MIRROR" bash -euo pipefail -c "$block")
+}
+stages_run() { grep -o "Running stage '[^']*'" "$1" | sort -u || true; }
+
+t0=$SECONDS
+run > >(tee "$WORK/../pipeline-run1.log") 2>&1
+first_s=$((SECONDS - t0))
+first="$(stages_run "$WORK/../pipeline-run1.log")"
+if [ -z "$first" ] || [ ! -s "$WORK/reports/smoke/table2.md" ]; then
+  echo "pipeline: the first run executed no stage or wrote no reports/smoke/table2.md" >&2
+  exit 1
+fi
+
+t0=$SECONDS
+run > >(tee "$WORK/../pipeline-run2.log") 2>&1
+second_s=$((SECONDS - t0))
+second="$(stages_run "$WORK/../pipeline-run2.log")"
+echo "== first run: $(wc -l <<<"$first") stages executed in ${first_s} s; second run: ${second_s} s"
+if [ -n "$second" ]; then
+  echo "pipeline: the second run executed stages again:" >&2
+  echo "$second" >&2
+  exit 1
+fi
+log2="$WORK/../pipeline-run2.log"
+echo "pipeline: the second run executed no stage ($(grep -c "didn't change, skipping" "$log2" || true) unchanged," \
+  "$(grep -c "is cached - skipping run" "$log2" || true) restored from the run cache)"
