@@ -6,10 +6,9 @@
 # `--gpus all`, the image under test instead of dscr/classification, DATASETS set to the CIFAR-10 mirror.
 #
 # Usage: images/test_pipeline_run.sh IMAGE MIRROR   (work folder: build/test-images/pipeline, emptied first)
+#        images/test_pipeline_run.sh --print-command (the block as images/README.md has it; tests/test_images.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-IMAGE="$1"
-MIRROR="$2"
 WORK="build/test-images/pipeline"
 
 command_block() {
@@ -25,6 +24,12 @@ if ! grep -q 'docker run' <<<"$block"; then
   echo "pipeline: no run command after the 'test-images: run command' marker in images/README.md" >&2
   exit 1
 fi
+if [ "${1:-}" = --print-command ]; then
+  echo "$block"
+  exit 0
+fi
+IMAGE="$1"
+MIRROR="$2"
 block="$(sed -e 's/--gpus all //' -e "s#dscr/classification #$IMAGE #" <<<"$block")"
 echo "== the run command (images/README.md), as run here:"
 echo "$block"

@@ -2,11 +2,11 @@
 # Container entry point: `docker run IMAGE train --config ...` runs `dscr train --config ...`, while a program
 # found on PATH (`make reproduce-table2`, `torchrun ...`, `dvc repro`, `bash`) runs as given.
 set -e
-# dvc.lock is a link into the state folder (.dscr, mounted from the host: images/README.md). DVC rejects a link to
-# nothing, so a new state folder starts with an empty lock.
-if [ -L /workspace/dvc.lock ] && [ ! -e /workspace/dvc.lock ]; then
-  printf "schema: '2.0'\nstages: {}\n" >/workspace/.dscr/dvc.lock \
-    || echo "dscr-entrypoint: cannot write .dscr/dvc.lock: is the state folder writable by uid $(id -u)?" >&2
+# In /workspace, dvc.lock is a link into the state folder (.dscr, mounted from the host: images/README.md). DVC
+# rejects a link to nothing, so a new state folder starts with an empty lock.
+if [ -L dvc.lock ] && [ ! -e dvc.lock ]; then
+  printf "schema: '2.0'\nstages: {}\n" >"$(readlink dvc.lock)" \
+    || echo "dscr-entrypoint: cannot write $(readlink dvc.lock): is the state folder writable by uid $(id -u)?" >&2
 fi
 if [ "$#" -eq 0 ]; then
   set -- --help
