@@ -1,11 +1,13 @@
 """What the images promise that can be checked without Docker: the README's run command mounts every folder a
-run needs to outlive its container, the entry point gives DVC a lock file it accepts in a new state folder, and
-`make` inside an image (DSCR_VENV) installs nothing. `make test-images` checks the images themselves."""
+run needs to outlive its container, the entry point prepares a new state folder for DVC, bytecode caches are no
+pipeline dependency, and `make` inside an image (DSCR_VENV) installs nothing. `make test-images` checks the images themselves."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,19 +27,42 @@ def test_the_readme_run_command_mounts_the_pipeline_state():
     assert re.search(r"dscr/classification make reproduce-table2 PROFILE=", block)
 
 
-def test_the_entrypoint_seeds_a_lock_dvc_accepts(tmp_path):
-    """In a new state folder dvc.lock is a link to nothing, which DVC rejects; the entry point writes an empty lock
-    there, and `dvc repro` then runs and records its stage through the link."""
-    bin_dir = Path(sys.executable).parent
-    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+def _dvc_env() -> dict[str, str]:
+    return {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+
+
+def test_the_entrypoint_gives_a_new_state_folder_what_dvc_needs(tmp_path):
+    """In a new state folder the image's dvc.lock and manifests links point to nothing, and DVC rejects such a
+    lock; the entry point creates both targets, and `dvc repro` then writes through the links into the folder."""
     (tmp_path / ".dscr").mkdir()
     (tmp_path / "dvc.lock").symlink_to(".dscr/dvc.lock")
-    (tmp_path / "dvc.yaml").write_text("stages:\n  hello:\n    cmd: echo hello > out.txt\n    outs:\n      - out.txt\n")
-    subprocess.run([bin_dir / "dvc", "init", "-q", "--no-scm"], cwd=tmp_path, env=env, check=True)
+    (tmp_path / "manifests").symlink_to(".dscr/manifests")
+    (tmp_path / "dvc.yaml").write_text(
+        "stages:\n  prepare:\n    cmd: echo cifar10 > manifests/cifar10.txt\n"
+        "    outs:\n      - manifests:\n          cache: false\n")
+    subprocess.run(["dvc", "init", "-q", "--no-scm"], cwd=tmp_path, env=_dvc_env(), check=True)
     entrypoint = REPO / "images" / "base" / "entrypoint.sh"
-    subprocess.run(["sh", entrypoint, "dvc", "repro", "-q"], cwd=tmp_path, env=env, check=True)
-    assert (tmp_path / "dvc.lock").is_symlink()
-    assert "hello:" in (tmp_path / ".dscr" / "dvc.lock").read_text()
+    subprocess.run(["sh", entrypoint, "dvc", "repro", "-q"], cwd=tmp_path, env=_dvc_env(), check=True)
+    assert (tmp_path / "dvc.lock").is_symlink() and (tmp_path / "manifests").is_symlink()
+    assert "prepare:" in (tmp_path / ".dscr" / "dvc.lock").read_text()
+    assert (tmp_path / ".dscr" / "manifests" / "cifar10.txt").read_text() == "cifar10\n"
+
+
+def test_bytecode_is_no_pipeline_dependency(tmp_path):
+    """Importing the pipeline's source deps (src/dscr/dst, ...) writes __pycache__ into them, and a new container
+    starts without it: with the repository's .dvcignore DVC sees neither as a change of the stage."""
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "module.py").write_text("x = 1\n")
+    (tmp_path / "dvc.yaml").write_text(
+        "stages:\n  use:\n    cmd: echo used > out.txt\n    deps:\n      - pkg\n    outs:\n      - out.txt\n")
+    subprocess.run(["dvc", "init", "-q", "--no-scm"], cwd=tmp_path, env=_dvc_env(), check=True)
+    shutil.copy(REPO / ".dvcignore", tmp_path / ".dvcignore")
+    subprocess.run(["dvc", "repro", "-q"], cwd=tmp_path, env=_dvc_env(), check=True)
+    (tmp_path / "pkg" / "__pycache__").mkdir()
+    (tmp_path / "pkg" / "__pycache__" / "module.cpython-311.pyc").write_bytes(b"bytecode")
+    status = subprocess.run(["dvc", "status", "--json"], cwd=tmp_path, env=_dvc_env(), check=True,
+                            capture_output=True, text=True).stdout
+    assert json.loads(status) == {}
 
 
 def _make_dry_run(*args: str) -> str:
