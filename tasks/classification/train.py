@@ -21,6 +21,7 @@ from dscr.engine import distributed
 from dscr.engine.checkpoint import save_checkpoint, seed_everything
 from dscr.engine.io import write_json_atomic, write_text_atomic
 from dscr.engine.loop import checkpoint_state, open_live, resume, wrap_ddp
+from dscr.engine.memory import PeakMemory
 from dscr.engine.optim import autocast, build_lr_schedule, build_optimizer
 
 from .config import TrainConfig
@@ -147,22 +148,26 @@ def fit(cfg: TrainConfig) -> tuple[nn.Module, dict]:
         start_epoch, history = state["epoch"], state["history"]
         train_time, train_images = state["train_time"], state["train_images"]
 
+    peak_memory = PeakMemory(device)  # per epoch, in `history`: a resumed run keeps its earlier epochs' peaks
     live = open_live(run_dir / "dvclive", resume=start_epoch > 0) if world.is_main else None
     for epoch in range(start_epoch, cfg.epochs):
         train_loader.set_epoch(epoch)
+        peak_memory.reset()
         t0 = time.perf_counter()
         train_loss, seen = train_one_epoch(train_model, criterion, optimizer, lr_schedule, sparsifier,
                                            train_loader, cfg, device, epoch, show)
         distributed.average_buffers(model)
         if device.type == "cuda":
             torch.cuda.synchronize()
-        train_time += time.perf_counter() - t0
+        epoch_time = time.perf_counter() - t0
+        train_time += epoch_time
         train_images += seen * world.world_size
         test = evaluate(model, test_loader, device, cfg)
         densities = sparsifier.densities()
         record = {"epoch": epoch + 1, "step": (epoch + 1) * steps_per_epoch, "train_loss": train_loss,
                   "test_accuracy": test["accuracy"], "test_loss": test["loss"],
-                  "lr": optimizer.param_groups[0]["lr"], "density": densities["global"]}
+                  "lr": optimizer.param_groups[0]["lr"], "density": densities["global"],
+                  "train_time_s": epoch_time, "peak_memory_bytes": peak_memory.read()["bytes"]}
         history.append(record)
         if world.is_main:
             if live:
@@ -186,12 +191,15 @@ def fit(cfg: TrainConfig) -> tuple[nn.Module, dict]:
                "test_accuracy": final["test_accuracy"], "test_loss": final["test_loss"],
                "density": sparsifier.densities(), "algorithm": cfg.dst.algorithm, "sparsity": cfg.dst.sparsity,
                "wall_time_s": train_time, "images_per_s": train_images / max(train_time, 1e-9),
+               "peak_memory_bytes": max(r.get("peak_memory_bytes", 0) for r in history),
+               "peak_memory_kind": peak_memory.read()["kind"],
                "history": history, "mask_updates": getattr(sparsifier, "update_log", [])}
     if world.is_main:
         write_json_atomic(run_dir / "metrics.json", metrics)
         if live:
             live.end()
         print(f"{cfg.name}: clean test accuracy {final['test_accuracy']:.2f}% after {cfg.epochs} epochs "
-              f"({metrics['images_per_s']:.0f} img/s, density {metrics['density']['global']:.3f}) -> {run_dir}")
+              f"({metrics['images_per_s']:.0f} img/s, peak memory {metrics['peak_memory_bytes'] / 2**20:.0f} MiB, "
+              f"density {metrics['density']['global']:.3f}) -> {run_dir}")
     distributed.barrier()
     return model, metrics

@@ -35,6 +35,27 @@ def test_run_writes_config_checkpoint_metrics_and_dvclive(repo_root, cifar10_roo
     assert not list(run.rglob("*.tmp"))
 
 
+def _rss_bytes(field: str) -> int:
+    line = next(x for x in open("/proc/self/status") if x.startswith(field + ":"))
+    return int(line.split()[1]) * 1024
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"), reason="needs Linux /proc peak-RSS reset")
+def test_peak_memory_is_the_runs_own(repo_root, cifar10_root, tmp_path):
+    """Runs in one process (as `dscr demo` trains them) each report their own peak, not the process's."""
+    rss_before = _rss_bytes("VmRSS")
+    big = torch.ones(400 * 2**20 // 4)  # 400 MiB, touched, then freed: the process's peak stays above it
+    big += 1
+    process_peak = _rss_bytes("VmHWM")
+    del big
+    assert process_peak > rss_before + 390 * 2**20
+    metrics = train.main(tiny_config(repo_root, cifar10_root, tmp_path, "name=m"))
+    assert metrics["peak_memory_kind"] == "cpu_peak_rss"
+    assert rss_before <= metrics["peak_memory_bytes"] < process_peak - 300 * 2**20
+    assert metrics["peak_memory_bytes"] == max(r["peak_memory_bytes"] for r in metrics["history"])
+    assert json.loads((tmp_path / "m/metrics.json").read_text())["peak_memory_bytes"] == metrics["peak_memory_bytes"]
+
+
 def test_resumed_run_equals_uninterrupted(repo_root, cifar10_root, tmp_path):
     full = train.main(tiny_config(repo_root, cifar10_root, tmp_path, "name=full"))
     halted = train.main(tiny_config(repo_root, cifar10_root, tmp_path, "name=cut", "halt_after_epochs=1"))
@@ -43,7 +64,8 @@ def test_resumed_run_equals_uninterrupted(repo_root, cifar10_root, tmp_path):
     a = load_checkpoint(tmp_path / "full/checkpoints/last.pt")["model"]
     b = load_checkpoint(tmp_path / "cut/checkpoints/last.pt")["model"]
     assert all(torch.equal(a[k], b[k]) for k in a)
-    strip = lambda h: [{k: v for k, v in r.items()} for r in h]  # noqa: E731
+    measured = {"train_time_s", "peak_memory_bytes"}  # what the machine measured, not what training computed
+    strip = lambda h: [{k: v for k, v in r.items() if k not in measured} for r in h]  # noqa: E731
     assert strip(full["history"]) == strip(resumed["history"])
 
 
