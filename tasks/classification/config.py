@@ -43,6 +43,8 @@ class TrainConfig:
     device: Literal["auto", "cpu", "cuda"] = "auto"
     amp: Literal["auto", "bf16", "off"] = "auto"   # auto: bf16 autocast on CUDA, off on CPU
     channels_last: bool = True  # applied on CUDA only
+    compile: bool = False      # torch.compile the training forward (off: on CPU its compile time outweighs a
+                               # 1.25x faster step for the smoke model; measure on a GPU with benchmarks/gpu_suite.py)
     out_dir: str = "runs"
     resume: bool = False       # continue from <run>/checkpoints/last.pt; a finished run is left as it is
     keep_every: int = 0        # also keep checkpoints/epoch_<k>.pt every k epochs (analyses over training)

@@ -56,6 +56,13 @@ def build_model(cfg: TrainConfig) -> Classifier:
     return Classifier(net, info.mean, info.std)
 
 
+def compile_for_training(model: nn.Module, enabled: bool) -> nn.Module:
+    """`torch.compile` the training forward when `enabled`. The DST masks stay correct: parameters are graph
+    inputs, not constants, so the sparsifier's in-place mask multiply and moment resets after each optimizer
+    step are seen by the next compiled call (mask changes alter values, never shapes: no recompilation)."""
+    return torch.compile(model) if enabled else model
+
+
 def mixup(images: torch.Tensor, labels: torch.Tensor, alpha: float, generator: torch.Generator):
     """Mixup (Zhang et al., 2018): returns mixed float images in [0, 1], both label sets and the weight."""
     lam = float(torch.distributions.Beta(alpha, alpha).sample()) if alpha > 0 else 1.0
@@ -139,7 +146,7 @@ def fit(cfg: TrainConfig) -> tuple[nn.Module, dict]:
         return criterion(model(images), labels)
 
     sparsifier = dst.create(model, optimizer, cfg.dst, total_steps, loss_closure=first_batch_loss, seed=cfg.seed)
-    train_model = wrap_ddp(model, world, device)
+    train_model = compile_for_training(wrap_ddp(model, world, device), cfg.compile)
 
     start_epoch, history, train_time, train_images = 0, [], 0.0, 0
     state = resume(last_path, to_dict(cfg), model, optimizer, lr_schedule, sparsifier, device, show) \
