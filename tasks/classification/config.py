@@ -18,6 +18,9 @@ class DataConfig:
     augment: Literal["crop_flip", "imagenet", "none"] = "crop_flip"
     image_size: int = 0        # folder datasets: input resolution (0: the dataset's native size)
     num_workers: int = 4       # folder datasets: DataLoader workers
+    # folder datasets: where JPEGs are decoded and augmented. auto: on the GPU in batches when training on CUDA
+    # with augment=imagenet (tasks/classification/device_jpeg.py), with PIL in the workers otherwise.
+    decode: Literal["auto", "pil", "device"] = "auto"
     eval_batch_size: int = 500
 
 

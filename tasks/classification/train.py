@@ -25,7 +25,7 @@ from dscr.engine.memory import PeakMemory
 from dscr.engine.optim import autocast, build_lr_schedule, build_optimizer
 
 from .config import TrainConfig
-from .data import Classifier, array_loaders, folder_dataset, folder_loader
+from .data import Classifier, array_loaders, decodes_on_device, device_jpeg_loader, folder_dataset, folder_loader
 from .datasets import get_info
 from .models import create_model
 
@@ -40,6 +40,10 @@ def build_loaders(cfg: TrainConfig, world: distributed.WorldInfo, device: torch.
         return array_loaders(info, cfg.data.root, per_rank, device, augment=cfg.data.augment,
                              train_subset=cfg.data.train_subset, test_subset=cfg.data.test_subset,
                              eval_batch_size=cfg.data.eval_batch_size, **common)
+    if decodes_on_device(cfg.data.decode, cfg.data.augment, device):
+        return tuple(device_jpeg_loader(info, cfg.data.root, split, cfg.data.image_size, batch, device,
+                                        num_workers=cfg.data.num_workers, **common)
+                     for split, batch in (("train", per_rank), ("val", cfg.data.eval_batch_size)))
     train_set = folder_dataset(info, cfg.data.root, "train", cfg.data.image_size, cfg.data.augment)
     test_set = folder_dataset(info, cfg.data.root, "val", cfg.data.image_size, "none")
     return (folder_loader(train_set, per_rank, device, train=True, num_workers=cfg.data.num_workers, **common),
