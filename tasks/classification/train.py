@@ -81,7 +81,7 @@ def train_one_epoch(model, criterion, optimizer, lr_schedule, sparsifier, loader
     seen = 0
     mix_generator = torch.Generator().manual_seed(cfg.seed * 7919 + epoch)
     for images, labels in tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=None if show else True, leave=False):
-        if cfg.channels_last and device.type == "cuda":
+        if cfg.channels_last:
             images = images.contiguous(memory_format=torch.channels_last)
         with autocast(cfg.amp, device):
             if cfg.mixup_alpha > 0:
@@ -139,7 +139,7 @@ def fit(cfg: TrainConfig) -> tuple[nn.Module, dict]:
         raise DscrError(f"batch_size {cfg.batch_size} is larger than the training set; lower it")
 
     model = build_model(cfg).to(device)
-    if cfg.channels_last and device.type == "cuda":
+    if cfg.channels_last:
         model = model.to(memory_format=torch.channels_last)
     criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
     optimizer = build_optimizer(cfg.optim, model)

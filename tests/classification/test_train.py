@@ -135,3 +135,20 @@ def test_compiled_training_keeps_the_masks_and_trains_like_eager(repo_root, cifa
         assert not b["model"][name][~mask].any()
     for key, value in a["model"].items():
         torch.testing.assert_close(b["model"][key], value, rtol=1e-3, atol=1e-4)
+
+
+def test_channels_last_changes_the_layout_not_the_sparse_training(repo_root, cifar10_root, tmp_path):
+    """NHWC on the CPU (for speed) runs the same DST: every mask decision (magnitude top-k, random regrowth)
+    follows the weights' logical order, not their memory layout. With lr = 0 the weights change only through
+    the masks, so NCHW and NHWC runs must agree exactly; with training, float rounding alone differs."""
+    common = ["dst.algorithm=set", "dst.update_interval=2", "epochs=1", "data.train_subset=192", "optim.lr=0"]
+    train.fit(tiny_config(repo_root, cifar10_root, tmp_path, "name=nchw", "channels_last=false", *common))
+    nhwc = train.fit(tiny_config(repo_root, cifar10_root, tmp_path, "name=nhwc", "channels_last=true", *common))[0]
+    conv = next(m.weight for m in nhwc.modules() if isinstance(m, torch.nn.Conv2d))
+    assert conv.is_contiguous(memory_format=torch.channels_last) and not conv.is_contiguous()
+    a = load_checkpoint(tmp_path / "nchw/checkpoints/last.pt")
+    b = load_checkpoint(tmp_path / "nhwc/checkpoints/last.pt")
+    assert len(b["sparsifier"]["update_log"]) >= 3 and b["sparsifier"]["update_log"][-1]["grown"] > 0
+    for name, mask in a["sparsifier"]["masks"].items():
+        assert torch.equal(mask, b["sparsifier"]["masks"][name]), name
+        assert torch.equal(a["model"][name], b["model"][name]), name
