@@ -11,7 +11,7 @@ PROFILE ?= full
 # A sibling shared/data folder (as on the project's machines) serves as the offline data mirror.
 export DSCR_DATA_MIRROR ?= $(abspath $(wildcard ../shared/data))
 
-.PHONY: help setup lock test-lock data test test-slow demo bench clean reproduce-table2 reproduce-figure2 \
+.PHONY: help setup lock test-lock data test test-slow demo bench bench-gpu clean reproduce-table2 reproduce-figure2 \
 	reproduce-flops reproduce-table12
 DVC := PATH="$(abspath $(VENV))/bin:$$PATH" $(abspath $(VENV))/bin/dvc
 # Stages finished on another machine come from the DVC remote's run cache, when one is configured: its entries
@@ -108,6 +108,9 @@ reproduce-table12: setup ## Table 12: FCN-VGG16 on Pascal VOC-C, dense vs SET (P
 
 bench: setup ## throughput benchmarks (ratios measured side by side)
 	$(PY) benchmarks/train_throughput.py
+
+bench-gpu: data ## the GPU suite: training, JPEG input, DST overhead, CIFAR-10-C, compile (one GPU, <= 8 minutes)
+	$(PY) benchmarks/gpu_suite.py
 
 include analyses.mk
 include images/images.mk

@@ -10,35 +10,22 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-from dscr import dst
-from tasks.classification.data import Classifier, DeviceArrayLoader
-from tasks.classification.datasets import get_info, load_arrays
-from tasks.classification.models import create_model
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from suite_parts import PILCifar  # noqa: E402  (the classic loop's dataset, shared with gpu_suite.py)
 
-class PILDataset(torch.utils.data.Dataset):
-    """The classic pipeline: one PIL image at a time through torchvision transforms."""
-
-    def __init__(self, images: np.ndarray, labels: np.ndarray, mean, std):
-        from torchvision import transforms as T
-
-        self.images, self.labels = images, labels
-        self.transform = T.Compose([T.RandomCrop(32, padding=4), T.RandomHorizontalFlip(), T.ToTensor(),
-                                    T.Normalize(mean, std)])
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def __getitem__(self, i: int):
-        from PIL import Image
-
-        return self.transform(Image.fromarray(self.images[i])), int(self.labels[i])
+from dscr import dst  # noqa: E402
+from tasks.classification.data import Classifier, DeviceArrayLoader  # noqa: E402
+from tasks.classification.datasets import get_info, load_arrays  # noqa: E402
+from tasks.classification.models import create_model  # noqa: E402
 
 
 def timed_steps(model, batches, optimizer, sparsifier, device, amp: bool, steps: int) -> float:
@@ -100,8 +87,9 @@ def main() -> None:
         return timed_steps(model, loader, optimizer, sparsifier, device, amp, args.steps)
 
     reference_loader = torch.utils.data.DataLoader(
-        PILDataset(images, labels, info.mean, info.std), batch_size=args.batch_size, shuffle=True,
-        num_workers=args.workers, pin_memory=device.type == "cuda", drop_last=True, persistent_workers=True)
+        PILCifar(images, labels), batch_size=args.batch_size, shuffle=True,
+        num_workers=args.workers, pin_memory=device.type == "cuda", drop_last=True,
+        persistent_workers=args.workers > 0)
 
     def reference() -> float:
         model, optimizer, sparsifier = fresh_model()

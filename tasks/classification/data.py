@@ -7,7 +7,8 @@ exactly the pixels a saved corrupted dataset would hold.
 - `DeviceArrayLoader`: CIFAR-sized array datasets live on the device as one uint8 tensor; shuffling, random
   crop and flip run there on whole batches (no per-image PIL work).
 - `folder_loader`: image-folder datasets (Tiny-ImageNet, ImageNet) through a DataLoader with PIL transforms
-  (ImageNet-style training crops, RandAugment and repeated augmentation from timm, as DeiT uses them).
+  (ImageNet-style training crops, RandAugment and repeated augmentation from timm, as DeiT uses them);
+  `device_jpeg_loader`: the same folders decoded and augmented on the GPU in batches (see `device_jpeg`).
 
 Random erasing and Mixup/CutMix act on whole batches on the device: see `batch_augment.py`.
 """
@@ -154,10 +155,9 @@ class _DeviceBatches:
             yield images.to(self.device, non_blocking=True), labels.to(self.device, non_blocking=True)
 
 
-def _tiny_imagenet_val(root: Path, transform):
+def _tiny_imagenet_val(root: Path, transform, loader):
     """Tiny-ImageNet's val split: images/ plus val_annotations.txt mapping file -> class id."""
     from torchvision.datasets import ImageFolder
-    from torchvision.datasets.folder import default_loader
 
     classes = sorted(p.name for p in (root / "train").iterdir() if p.is_dir())
     index = {c: i for i, c in enumerate(classes)}
@@ -166,7 +166,7 @@ def _tiny_imagenet_val(root: Path, transform):
         fname, wnid = line.split("\t")[:2]
         samples.append((str(root / "val" / "images" / fname), index[wnid]))
     dataset = ImageFolder.__new__(ImageFolder)
-    dataset.root, dataset.loader, dataset.transform, dataset.target_transform = str(root), default_loader, transform, None
+    dataset.root, dataset.loader, dataset.transform, dataset.target_transform = str(root), loader, transform, None
     dataset.classes, dataset.class_to_idx, dataset.samples = classes, index, samples
     dataset.targets = [s[1] for s in samples]
     dataset.imgs = samples
@@ -186,10 +186,18 @@ def imagenet_train_transforms(size: int, interpolation: str, rand_augment: str,
     return list(primary.transforms) + list(secondary.transforms)
 
 
+def eval_resize(info: DatasetInfo, size: int) -> int:
+    """The shorter side evaluation images are resized to before the centred size x size crop."""
+    return size * 256 // 224 if info.image_size >= 224 else size
+
+
 def folder_dataset(info: DatasetInfo, root: str, split: str, image_size: int, augment: str, *,
-                   rand_augment: str = "", interpolation: str = "bilinear"):
+                   rand_augment: str = "", interpolation: str = "bilinear", encoded: bool = False):
+    """An ImageFolder of uint8 CHW tensors through PIL transforms, or (`encoded`) of the undecoded file bytes
+    for `device_jpeg_loader`, which applies the same transforms on the device."""
     from torchvision import transforms as T
     from torchvision.datasets import ImageFolder
+    from torchvision.datasets.folder import default_loader
 
     base = Path(root) / {"tinyimagenet": "tiny-imagenet-200"}.get(info.name, info.name)
     if not (base / "train").is_dir():
@@ -201,21 +209,20 @@ def folder_dataset(info: DatasetInfo, root: str, split: str, image_size: int, au
         tf = imagenet_train_transforms(size, interpolation, rand_augment, info.mean)
     elif split == "train" and augment == "crop_flip":
         tf = [T.Resize(size, resample), T.RandomCrop(size, padding=size // 8), T.RandomHorizontalFlip()]
-    elif info.image_size >= 224:
-        tf = [T.Resize(size * 256 // 224, resample), T.CenterCrop(size)]
     else:
-        tf = [T.Resize(size, resample), T.CenterCrop(size)]
-    transform = T.Compose(tf + [T.PILToTensor()])
+        tf = [T.Resize(eval_resize(info, size), resample), T.CenterCrop(size)]
+    transform, loader = T.Compose(tf + [T.PILToTensor()]), default_loader
+    if encoded:
+        from .device_jpeg import read_bytes
+
+        transform, loader = None, read_bytes
     if info.name == "tinyimagenet" and split != "train":
-        return _tiny_imagenet_val(base, transform)
-    return ImageFolder(str(base / ("train" if split == "train" else "val")), transform)
+        return _tiny_imagenet_val(base, transform, loader)
+    return ImageFolder(str(base / ("train" if split == "train" else "val")), transform, loader=loader)
 
 
-def folder_loader(dataset, batch_size: int, device: torch.device, *, train: bool, num_workers: int,
-                  seed: int, rank: int, world_size: int, repeat_aug: int = 1) -> _DeviceBatches:
-    """Batches of `dataset` on the device; `repeat_aug` > 1 (training): timm's RepeatAugSampler, as DeiT's
-    RASampler (each image `repeat_aug` times, spread over the ranks; an epoch keeps the dataset's length,
-    rounded down to a multiple of 256)."""
+def _data_loader(dataset, batch_size: int, device: torch.device, *, train: bool, num_workers: int, seed: int,
+                 rank: int, world_size: int, repeat_aug: int = 1, collate_fn=None) -> torch.utils.data.DataLoader:
     from torch.utils.data import DataLoader, DistributedSampler
 
     sampler = None
@@ -228,7 +235,42 @@ def folder_loader(dataset, batch_size: int, device: torch.device, *, train: bool
         sampler = DistributedSampler(dataset, num_replicas=world_size, rank=rank, shuffle=train, seed=seed,
                                      drop_last=train)
     generator = torch.Generator().manual_seed(seed)
-    loader = DataLoader(dataset, batch_size=batch_size, shuffle=train and sampler is None, sampler=sampler,
-                        num_workers=num_workers, pin_memory=device.type == "cuda", drop_last=train,
-                        generator=generator, persistent_workers=num_workers > 0)
-    return _DeviceBatches(loader, device)
+    return DataLoader(dataset, batch_size=batch_size, shuffle=train and sampler is None, sampler=sampler,
+                      num_workers=num_workers, pin_memory=device.type == "cuda", drop_last=train,
+                      generator=generator, persistent_workers=num_workers > 0, collate_fn=collate_fn)
+
+
+def folder_loader(dataset, batch_size: int, device: torch.device, *, train: bool, num_workers: int,
+                  seed: int, rank: int, world_size: int, repeat_aug: int = 1) -> _DeviceBatches:
+    """Batches of `dataset` on the device; `repeat_aug` > 1 (training): timm's RepeatAugSampler, as DeiT's
+    RASampler (each image `repeat_aug` times, spread over the ranks; an epoch keeps the dataset's length,
+    rounded down to a multiple of 256)."""
+    return _DeviceBatches(_data_loader(dataset, batch_size, device, train=train, num_workers=num_workers,
+                                       seed=seed, rank=rank, world_size=world_size, repeat_aug=repeat_aug), device)
+
+
+def device_jpeg_loader(info: DatasetInfo, root: str, split: str, image_size: int, batch_size: int,
+                       device: torch.device, *, num_workers: int, seed: int, rank: int, world_size: int,
+                       repeat_aug: int = 1):
+    """A folder split decoded and augmented on `device` (`augment="imagenet"` for training)."""
+    from .device_jpeg import DeviceJpegBatches, collate_encoded
+
+    train = split == "train"
+    dataset = folder_dataset(info, root, split, image_size, "imagenet" if train else "none", encoded=True)
+    loader = _data_loader(dataset, batch_size, device, train=train, num_workers=num_workers, seed=seed,
+                          rank=rank, world_size=world_size, repeat_aug=repeat_aug, collate_fn=collate_encoded)
+    size = image_size or info.image_size
+    return DeviceJpegBatches(loader, device, size=size, resize=eval_resize(info, size), train=train, seed=seed,
+                             rank=rank)
+
+
+def decodes_on_device(decode: str, augment: str, device: torch.device, *, rand_augment: str = "",
+                      interpolation: str = "bilinear") -> bool:
+    """Whether folder data goes through `device_jpeg_loader`: asked for, or (auto) on CUDA where the augmentation
+    is one the device path implements (RandomResizedCrop + flip, bilinear; no RandAugment)."""
+    supported = augment == "imagenet" and not rand_augment and interpolation == "bilinear"
+    if decode == "device" and not supported:
+        raise DscrError(f"data.decode=device implements augment=imagenet with bilinear interpolation and no "
+                        f"rand_augment (got augment={augment}, interpolation={interpolation}, "
+                        f"rand_augment='{rand_augment}'); use data.decode=pil")
+    return decode == "device" or (decode == "auto" and device.type == "cuda" and supported)

@@ -22,12 +22,13 @@ from dscr.engine.checkpoint import save_checkpoint, seed_everything
 from dscr.engine.io import write_json_atomic
 from dscr.engine.live import log_epoch, open_live
 from dscr.engine.loop import checkpoint_state, start_or_resume, wrap_ddp
+from dscr.engine.memory import PeakMemory
 from dscr.engine.optim import autocast, build_lr_schedule, build_optimizer
 from dscr.engine.run import RunFiles, fingerprint
 
 from .batch_augment import BatchAugment, build_criterion
 from .config import TrainConfig
-from .data import Classifier, array_loaders, folder_dataset, folder_loader
+from .data import Classifier, array_loaders, decodes_on_device, device_jpeg_loader, folder_dataset, folder_loader
 from .datasets import get_info
 from .models import create_model
 
@@ -35,7 +36,7 @@ from .models import create_model
 # checkpoint of the same config and code), and dvc.yaml's train stages depend on exactly these files.
 CODE = ("dscr.config", "dscr.registry", "dscr.dst", "dscr.engine", "tasks.classification.batch_augment",
         "tasks.classification.config", "tasks.classification.data", "tasks.classification.datasets",
-        "tasks.classification.models", "tasks.classification.train")
+        "tasks.classification.device_jpeg", "tasks.classification.models", "tasks.classification.train")
 
 
 def build_loaders(cfg: TrainConfig, world: distributed.WorldInfo, device: torch.device):
@@ -52,6 +53,10 @@ def build_loaders(cfg: TrainConfig, world: distributed.WorldInfo, device: torch.
                              train_subset=cfg.data.train_subset, test_subset=cfg.data.test_subset,
                              eval_batch_size=cfg.data.eval_batch_size, **common)
     d = cfg.data
+    if decodes_on_device(d.decode, d.augment, device, rand_augment=d.rand_augment, interpolation=d.interpolation):
+        return tuple(device_jpeg_loader(info, d.root, split, d.image_size, batch, device, num_workers=d.num_workers,
+                                        repeat_aug=d.repeat_aug, **common)
+                     for split, batch in (("train", per_rank), ("val", d.eval_batch_size)))
     train_set = folder_dataset(info, d.root, "train", d.image_size, d.augment, rand_augment=d.rand_augment,
                                interpolation=d.interpolation)
     test_set = folder_dataset(info, d.root, "val", d.image_size, "none", interpolation=d.interpolation)
@@ -72,6 +77,13 @@ def build_model(cfg: TrainConfig) -> Classifier:
     return Classifier(net, info.mean, info.std)
 
 
+def compile_for_training(model: nn.Module, enabled: bool) -> nn.Module:
+    """`torch.compile` the training forward when `enabled`. The DST masks stay correct: parameters are graph
+    inputs, not constants, so the sparsifier's in-place mask multiply and moment resets after each optimizer
+    step are seen by the next compiled call (mask changes alter values, never shapes: no recompilation)."""
+    return torch.compile(model) if enabled else model
+
+
 def train_one_epoch(model, criterion, optimizer, lr_schedule, sparsifier, loader, cfg, device, epoch, show,
                     augment: BatchAugment):
     model.train()
@@ -79,7 +91,7 @@ def train_one_epoch(model, criterion, optimizer, lr_schedule, sparsifier, loader
     seen = 0
     for images, labels in tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=None if show else True, leave=False):
         inputs, targets = augment(images, labels)
-        if cfg.channels_last and device.type == "cuda":
+        if cfg.channels_last:
             inputs = inputs.contiguous(memory_format=torch.channels_last)
         with autocast(cfg.amp, device):
             loss = criterion(model(inputs), targets)
@@ -131,7 +143,7 @@ def fit(cfg: TrainConfig) -> tuple[nn.Module, dict]:
         raise DscrError(f"batch_size {cfg.batch_size} is larger than the training set; lower it")
 
     model = build_model(cfg).to(device)
-    if cfg.channels_last and device.type == "cuda":
+    if cfg.channels_last:
         model = model.to(memory_format=torch.channels_last)
     info = get_info(cfg.data.name)
     augment = BatchAugment(cfg, info.num_classes, info.mean, info.std, device, cfg.batch_size // world.world_size)
@@ -144,7 +156,7 @@ def fit(cfg: TrainConfig) -> tuple[nn.Module, dict]:
         return nn.functional.cross_entropy(model(images), labels, label_smoothing=cfg.label_smoothing)
 
     sparsifier = dst.create(model, optimizer, cfg.dst, total_steps, loss_closure=first_batch_loss, seed=cfg.seed)
-    train_model = wrap_ddp(model, world, device)
+    train_model = compile_for_training(wrap_ddp(model, world, device), cfg.compile)
 
     start_epoch, history, train_time, train_images = 0, [], 0.0, 0
     state = start_or_resume(run, identity, cfg.resume, yaml.safe_dump(to_dict(cfg), sort_keys=False), world,
@@ -153,22 +165,26 @@ def fit(cfg: TrainConfig) -> tuple[nn.Module, dict]:
         start_epoch, history = state["epoch"], state["history"]
         train_time, train_images = state["train_time"], state["train_images"]
 
+    peak_memory = PeakMemory(device)  # per epoch, in `history`: a resumed run keeps its earlier epochs' peaks
     live = open_live(run.work_dir / "dvclive", history) if world.is_main else None
     for epoch in range(start_epoch, cfg.epochs):
         train_loader.set_epoch(epoch)
+        peak_memory.reset()
         t0 = time.perf_counter()
         train_loss, seen = train_one_epoch(train_model, criterion, optimizer, lr_schedule, sparsifier,
                                            train_loader, cfg, device, epoch, show, augment)
         distributed.average_buffers(model)
         if device.type == "cuda":
             torch.cuda.synchronize()
-        train_time += time.perf_counter() - t0
+        epoch_time = time.perf_counter() - t0
+        train_time += epoch_time
         train_images += seen * world.world_size
         test = evaluate(model, test_loader, device, cfg)
         densities = sparsifier.densities()
         record = {"epoch": epoch + 1, "step": (epoch + 1) * steps_per_epoch, "train_loss": train_loss,
                   "test_accuracy": test["accuracy"], "test_loss": test["loss"],
-                  "lr": optimizer.param_groups[0]["lr"], "density": densities["global"]}
+                  "lr": optimizer.param_groups[0]["lr"], "density": densities["global"],
+                  "train_time_s": epoch_time, "peak_memory_bytes": peak_memory.read()["bytes"]}
         history.append(record)
         if world.is_main:
             log_epoch(live, record, run.work_dir / "dvclive")
@@ -189,6 +205,8 @@ def fit(cfg: TrainConfig) -> tuple[nn.Module, dict]:
                "test_accuracy": final["test_accuracy"], "test_loss": final["test_loss"],
                "density": sparsifier.densities(), "algorithm": cfg.dst.algorithm, "sparsity": cfg.dst.sparsity,
                "wall_time_s": train_time, "images_per_s": train_images / max(train_time, 1e-9),
+               "peak_memory_bytes": max(r.get("peak_memory_bytes", 0) for r in history),
+               "peak_memory_kind": peak_memory.read()["kind"],
                "history": history, "mask_updates": getattr(sparsifier, "update_log", [])}
     if world.is_main:
         write_json_atomic(run.work_dir / "metrics.json", metrics)
@@ -196,7 +214,7 @@ def fit(cfg: TrainConfig) -> tuple[nn.Module, dict]:
             live.end()
         run.publish()
         print(f"{cfg.name}: clean test accuracy {final['test_accuracy']:.2f}% after {cfg.epochs} epochs "
-              f"({metrics['images_per_s']:.0f} img/s, density {metrics['density']['global']:.3f}) -> "
-              f"{run.run_dir}")
+              f"({metrics['images_per_s']:.0f} img/s, peak memory {metrics['peak_memory_bytes'] / 2**20:.0f} MiB, "
+              f"density {metrics['density']['global']:.3f}) -> {run.run_dir}")
     distributed.barrier()
     return model, metrics

@@ -3,6 +3,7 @@ tiny runs trained and evaluated for real, and the tables hold exactly the number
 
 import json
 import shutil
+from statistics import mean, stdev
 
 import pytest
 import yaml
@@ -62,6 +63,35 @@ def test_cost_counts_flops_of_each_run(mixup_group, tmp_path):
     assert points["set"]["training_flops"] < points["dense"]["training_flops"]
     assert points["set"]["params"] < points["dense"]["params"]
     assert len(points["dense"]["robustness"]) == 2 and (tmp_path / "cost.png").stat().st_size > 0
+    # measured cost beside the estimates: the mean over the group's runs of what each run's metrics.json says
+    md = (tmp_path / "cost.md").read_text()
+    for algorithm, point in points.items():
+        metrics = [json.loads(m.read_text()) for m in mixup_group.glob(f"{algorithm}-*/metrics.json")]
+        assert len(metrics) == 2
+        wall = [m["wall_time_s"] for m in metrics]
+        peak = [m["peak_memory_bytes"] / 2**20 for m in metrics]
+        assert point["wall_time_s"] == pytest.approx([mean(wall), stdev(wall)])
+        assert point["peak_memory_mib"] == pytest.approx([mean(peak), stdev(peak)])
+        spread = lambda v, form: f" ± {v:{form}}" if v else ""  # noqa: E731  (a zero spread prints none)
+        assert (f"| {mean(wall):.1f}{spread(stdev(wall), '.1f')} | {mean(peak):.0f}{spread(stdev(peak), '.0f')} |"
+                in md)
+
+
+def test_flops_of_a_run_prints_its_estimates_beside_its_measurements(tiny_runs, capsys):
+    from dscr.cli import flops as flops_cli
+    from dscr.cli import main as dscr_main
+
+    assert dscr_main(["flops", "--run", str(tiny_runs["dense"])]) == 0
+    out = capsys.readouterr().out
+    metrics = json.loads((tiny_runs["dense"] / "metrics.json").read_text())
+    assert f"training wall time {metrics['wall_time_s']:.1f} s ({metrics['images_per_s']:.0f} img/s)" in out
+    assert f"peak memory {metrics['peak_memory_bytes'] / 2**20:.0f} MiB (cpu_peak_rss)" in out
+    # dense: training FLOPs = 3 x inference FLOPs x samples x epochs (256 CIFAR images, 2 epochs: TINY)
+    values = flops_cli.count_run(tiny_runs["dense"])
+    assert values["training_flops"] == pytest.approx(3 * values["inference_flops"] * 256 * 2)
+    assert f"training FLOPs  {values['training_flops']:.3e}" in out
+    with pytest.raises(DscrError, match="no config.yaml"):
+        flops_cli.count_run(tiny_runs["dense"] / "checkpoints")
 
 
 def test_tables_without_data_say_data_missing(tmp_path):

@@ -21,15 +21,20 @@ def batches(n: int, seed: int = 1) -> list[tuple[torch.Tensor, torch.Tensor]]:
     return [(torch.randn(8, 3, 8, 8, generator=g), torch.randint(0, 10, (8,), generator=g)) for _ in range(n)]
 
 
-def make(algorithm: str, optimizer: str = "sgd", steps: int = 50, seed: int = 0, **overrides):
-    """A tiny CNN, its optimizer and a sparsifier for `algorithm` over a run of `steps` steps."""
+def make(algorithm: str, optimizer: str = "sgd", steps: int = 50, seed: int = 0, implementation: str = "for_loop",
+         **overrides):
+    """A tiny CNN, its optimizer (in torch's `implementation`: for_loop, foreach or fused) and a sparsifier for
+    `algorithm` over a run of `steps` steps."""
+    from dscr.engine.optim import implementation_flags
+
     model = tiny_cnn(seed)
+    flags = implementation_flags(implementation, torch.device("cpu"))
     if optimizer == "sgd":
-        opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
+        opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4, **flags)
     elif optimizer == "adam":
-        opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-2, **flags)
     else:
-        opt = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.05)
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.05, **flags)
     settings = dict(algorithm=algorithm, sparsity=0.5, distribution="erk", update_interval=5, prune_rate=0.3,
                     decay="cosine")
     settings.update(overrides)

@@ -127,10 +127,11 @@ def ood_table(results: dict[str, list[dict]], algorithms: list[str], out_dir: st
 
 
 def cost_table(records: list[dict], out_dir: str | Path, notes: list[str]) -> list[Path]:
-    """Figure 9: training FLOPs and parameters against robustness accuracy, one point per algorithm x sparsity.
+    """Figure 9: estimated cost (training and inference FLOPs, parameters) and measured cost (training wall time,
+    peak memory) against robustness accuracy, one point per algorithm x sparsity.
 
     Args:
-        records: `collect` records with "training_flops" and "params" added (from `dscr flops` counting).
+        records: `collect` records with `dscr.cli.flops.count_run`'s keys added (estimates and measurements).
     """
     groups: dict[tuple, list[dict]] = {}
     for r in records:
@@ -138,36 +139,68 @@ def cost_table(records: list[dict], out_dir: str | Path, notes: list[str]) -> li
     points = []
     for (algo, sparsity), rs in sorted(groups.items()):
         points.append({"algorithm": algo, "sparsity": sparsity, "training_flops": rs[0]["training_flops"],
-                       "params": rs[0]["params"], "robustness": cell(rs), "clean": cell(rs, key="clean")})
+                       "inference_flops": rs[0]["inference_flops"], "params": rs[0]["params"],
+                       "wall_time_s": cell(rs, key="wall_time_s"), "peak_memory_mib": mean_std(
+                           [r["peak_memory_bytes"] / 2**20 for r in rs if r.get("peak_memory_bytes") is not None]),
+                       "robustness": cell(rs), "clean": cell(rs, key="clean")})
     rows = [{"algorithm": DISPLAY.get(p["algorithm"], p["algorithm"]), "sparsity": f"{p['sparsity']:g}",
-             "training FLOPs": f"{p['training_flops']:.3e}", "params": f"{p['params'] / 1e6:.4f} M",
+             "training FLOPs": f"{p['training_flops']:.3e}", "inference FLOPs": f"{p['inference_flops']:.3e}",
+             "params": f"{p['params'] / 1e6:.4f} M", "wall time (s, measured)": _measured(p["wall_time_s"]),
+             "peak memory (MiB, measured)": _measured(p["peak_memory_mib"], "{:.0f}"),
              "clean": fmt(p["clean"]), "robustness": fmt(p["robustness"])} for p in points]
     paths = write_table(Path(out_dir) / "cost", list(rows[0]) if rows else ["algorithm"], rows, data=points,
-                        title="Figure 9: training FLOPs, parameters and robustness accuracy (%)", notes=notes)
+                        title="Figure 9: estimated and measured training cost, and robustness accuracy (%)",
+                        notes=notes)
+    paths.append(_cost_figure(points, Path(out_dir) / "cost.png"))
+    return paths
+
+
+def _measured(stat: tuple[float, float] | None, form: str = "{:.1f}") -> str:
+    if stat is None:
+        return "not measured"
+    return form.format(stat[0]) + (" ± " + form.format(stat[1]) if stat[1] else "")
+
+
+def _center(point: dict, key: str) -> float:
+    """A point's value, or the mean of a (mean, std) one."""
+    return point[key][0] if isinstance(point[key], tuple) else point[key]
+
+
+def _cost_figure(points: list[dict], path: Path) -> Path:
+    """Two panels sharing the robustness axis: estimated training FLOPs (circle area = parameters) and the
+    measured training wall time (circle area = peak memory)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    top = max((p["params"] for p in points), default=1.0)
-    for algo in dict.fromkeys(p["algorithm"] for p in points):
-        mine = [p for p in points if p["algorithm"] == algo and p["robustness"]]
-        if mine:
-            ax.scatter([p["training_flops"] for p in mine], [p["robustness"][0] for p in mine],
-                       s=[600 * p["params"] / top for p in mine], alpha=0.5, label=DISPLAY.get(algo, algo))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    panels = ((axes[0], "training_flops", "params", "training FLOPs (estimate)", "circle area = parameters"),
+              (axes[1], "wall_time_s", "peak_memory_mib", "training wall time (s, measured)",
+               "circle area = peak memory"))
+    for ax, x_key, size_key, xlabel, title in panels:
+        usable = [p for p in points if p["robustness"] and p[x_key] and p[size_key]]
+        top = max((_center(p, size_key) for p in usable), default=1.0)
+        for algo in dict.fromkeys(p["algorithm"] for p in usable):
+            mine = [p for p in usable if p["algorithm"] == algo]
+            ax.scatter([_center(p, x_key) for p in mine], [p["robustness"][0] for p in mine],
+                       s=[600 * _center(p, size_key) / top for p in mine], alpha=0.5, label=DISPLAY.get(algo, algo))
             for p in mine:
-                ax.annotate(f"{p['sparsity']:g}", (p["training_flops"], p["robustness"][0]), fontsize=6)
-    if not any(p["robustness"] for p in points):
-        ax.text(0.5, 0.5, MISSING, ha="center", transform=ax.transAxes)
-    ax.set_xscale("log")
-    ax.set_xlabel("training FLOPs")
-    ax.set_ylabel("robustness accuracy (%)")
-    ax.set_title("Figure 9: circle area = parameters; label = sparsity", fontsize=9)
-    ax.legend(fontsize=7, markerscale=0.4)
-    paths.append(save_figure(fig, Path(out_dir) / "cost.png"))
+                ax.annotate(f"{p['sparsity']:g}", (_center(p, x_key), p["robustness"][0]), fontsize=6)
+        if not usable:
+            ax.text(0.5, 0.5, MISSING if x_key == "training_flops" else "not measured", ha="center",
+                    transform=ax.transAxes)
+        else:
+            ax.legend(fontsize=7, markerscale=0.4)
+        xs = [_center(p, x_key) for p in usable]
+        if xs and max(xs) > 10 * min(xs):  # log only where the points span orders of magnitude
+            ax.set_xscale("log")
+        ax.set_xlabel(xlabel)
+        ax.set_title(f"Figure 9: {title}; label = sparsity", fontsize=9)
+    axes[0].set_ylabel("robustness accuracy (%)")
+    saved = save_figure(fig, path)
     plt.close(fig)
-    return paths
+    return saved
 
 
 def _bars(data: list[dict], label, path: Path, title: str, value: str = "robustness") -> Path:

@@ -366,31 +366,21 @@ def ood(args) -> int:
 
 
 def cost(args) -> int:
-    import yaml
-
-    from dscr import flops
     from dscr.analysis import comparisons
-    from dscr.config import from_dict
-    from tasks.classification.config import TrainConfig
-    from tasks.classification.datasets import get_info
-    from tasks.classification.train import build_model
+    from dscr.cli.flops import count_run
+    from dscr.config import DscrError
 
     runs_root = Path(args.runs[0])
     records = [r for root in args.runs for r in comparisons.collect(root, args.suite)]
     counted = []
     for r in records:
-        raw = yaml.safe_load((Path(r["run"]) / "config.yaml").read_text())
-        if not isinstance(raw, dict):  # a run marked data missing
+        try:
+            counted.append({**count_run(r["run"]), **r})
+        except DscrError:  # a run marked data missing has no config to count
             continue
-        cfg = from_dict(TrainConfig, raw)
-        info = get_info(cfg.data.name)
-        size = cfg.data.image_size or info.image_size
-        counts = flops.measure(build_model(cfg), (info.channels, size, size), cfg.dst)
-        samples = min(cfg.data.train_subset or info.train_size, info.train_size)
-        result = flops.report(counts, cfg.dst, samples, cfg.epochs, cfg.batch_size)
-        counted.append({**r, "training_flops": result.training_flops, "params": result.params})
     paths = comparisons.cost_table(counted, args.out, _group_notes(runs_root, args.suite) + [
-        "training FLOPs and parameters counted as `dscr flops` does, with each run's own settings and data size"])
+        "FLOPs and parameters: estimates, counted as `dscr flops` does with each run's own settings and data "
+        "size; wall time (training only, no evaluation) and peak memory: measured by each run (metrics.json)"])
     print(paths[0].read_text())
     return 0
 
