@@ -19,13 +19,11 @@ measurement here shows it beating torchvision's decoder, and torchvision is alre
 
 from __future__ import annotations
 
-import math
 from typing import Iterator
 
 import torch
 
-IMAGENET_SCALE = (0.08, 1.0)
-IMAGENET_RATIO = (3.0 / 4.0, 4.0 / 3.0)
+from dscr.engine.crops import random_resized_box
 
 
 def read_bytes(path: str) -> torch.Tensor:
@@ -53,34 +51,6 @@ def decode_batch(encoded: list[torch.Tensor], device: torch.device) -> list[torc
             except RuntimeError:  # not a JPEG, or a JPEG flavour the device decoder lacks
                 images.append(decode_image(data, mode=ImageReadMode.RGB).to(device))
         return images
-
-
-def random_resized_crop_box(height: int, width: int, generator: torch.Generator,
-                            scale: tuple[float, float] = IMAGENET_SCALE,
-                            ratio: tuple[float, float] = IMAGENET_RATIO) -> tuple[int, int, int, int]:
-    """(top, left, crop height, crop width) by RandomResizedCrop's rule: up to ten draws of an area fraction
-    (uniform in `scale`) and an aspect ratio (log-uniform in `ratio`) until the box fits, else the largest
-    centred box whose aspect ratio lies in `ratio`."""
-    area = height * width
-    log_ratio = (math.log(ratio[0]), math.log(ratio[1]))
-    for _ in range(10):
-        draws = torch.rand(2, generator=generator, dtype=torch.float64).tolist()
-        target = area * (scale[0] + (scale[1] - scale[0]) * draws[0])
-        aspect = math.exp(log_ratio[0] + (log_ratio[1] - log_ratio[0]) * draws[1])
-        w = int(round(math.sqrt(target * aspect)))
-        h = int(round(math.sqrt(target / aspect)))
-        if 0 < w <= width and 0 < h <= height:
-            top = int(torch.randint(0, height - h + 1, (1,), generator=generator))
-            left = int(torch.randint(0, width - w + 1, (1,), generator=generator))
-            return top, left, h, w
-    in_ratio = width / height
-    if in_ratio < ratio[0]:
-        w, h = width, int(round(width / ratio[0]))
-    elif in_ratio > ratio[1]:
-        w, h = int(round(height * ratio[1])), height
-    else:
-        w, h = width, height
-    return (height - h) // 2, (width - w) // 2, h, w
 
 
 def resized_crops(images: list[torch.Tensor], boxes: list[tuple[int, int, int, int]], flips: torch.Tensor,
@@ -131,7 +101,7 @@ class DeviceJpegBatches:
         for encoded, labels in self.loader:
             images = decode_batch(encoded, self.device)
             if self.train:
-                boxes = [random_resized_crop_box(im.shape[1], im.shape[2], g) for im in images]
+                boxes = [random_resized_box(im.shape[1], im.shape[2], g) for im in images]
                 batch = resized_crops(images, boxes, torch.rand(len(images), generator=g) < 0.5, self.size)
             else:
                 batch = resize_center_crops(images, self.resize, self.size)

@@ -36,6 +36,7 @@ import torch
 import torch.nn.functional as F
 
 from dscr.config import DscrError
+from dscr.engine.crops import random_resized_box
 from dscr.corrupt.video import frame_order, resample_indices
 
 VIDEO_DIR = "UCF-101"
@@ -142,31 +143,6 @@ def resize_short_side(frames: torch.Tensor, short_side: int) -> torch.Tensor:
     return resize_frames(frames, (max(short_side, round(h * scale)), max(short_side, round(w * scale))))
 
 
-def random_resized_box(height: int, width: int, scale: tuple[float, float], generator: torch.Generator,
-                       ratio: tuple[float, float] = (3 / 4, 4 / 3)) -> tuple[int, int, int, int]:
-    """(top, left, h, w) of a RandomResizedCrop box (torchvision's rule: area fraction uniform in `scale`,
-    log aspect ratio uniform in `ratio`, 10 tries, then the largest centred box within `ratio`)."""
-    area = height * width
-    log_ratio = torch.log(torch.tensor(ratio, dtype=torch.float64))
-    for _ in range(10):
-        target = area * float(torch.empty(1, dtype=torch.float64).uniform_(*scale, generator=generator))
-        aspect = float(torch.exp(torch.empty(1, dtype=torch.float64).uniform_(*log_ratio.tolist(),
-                                                                                generator=generator)))
-        w, h = round((target * aspect) ** 0.5), round((target / aspect) ** 0.5)
-        if 0 < w <= width and 0 < h <= height:
-            top = int(torch.randint(0, height - h + 1, (1,), generator=generator))
-            left = int(torch.randint(0, width - w + 1, (1,), generator=generator))
-            return top, left, h, w
-    aspect = width / height
-    if aspect < ratio[0]:
-        w, h = width, round(width / ratio[0])
-    elif aspect > ratio[1]:
-        h, w = height, round(height * ratio[1])
-    else:
-        w, h = width, height
-    return (height - h) // 2, (width - w) // 2, h, w
-
-
 def crop(clip: torch.Tensor, size: int, top: int, left: int) -> torch.Tensor:
     return clip[..., top:top + size, left:left + size]
 
@@ -265,7 +241,7 @@ class UCF101(torch.utils.data.Dataset):
         """uint8 (T, H, W, 3) -> (3, T, S, S): one random box for the whole clip."""
         s = self.crop_size
         if self.crop_scale:
-            top, left, h, w = random_resized_box(frames.shape[1], frames.shape[2], self.crop_scale, g)
+            top, left, h, w = random_resized_box(frames.shape[1], frames.shape[2], g, scale=self.crop_scale)
             return resize_frames(frames[:, top:top + h, left:left + w], (s, s))
         clip = resize_short_side(frames, self.short_side)
         h, w = clip.shape[-2:]

@@ -11,12 +11,13 @@ import torch
 from PIL import Image
 
 from dscr.config import DscrError, load_config
+from dscr.engine.crops import random_resized_box
 from dscr.engine.distributed import WorldInfo
 from tasks.classification import train
 from tasks.classification.config import TrainConfig
 from tasks.classification.data import decodes_on_device, device_jpeg_loader, folder_dataset, folder_loader
 from tasks.classification.datasets import get_info
-from tasks.classification.device_jpeg import DeviceJpegBatches, decode_batch, random_resized_crop_box, resized_crops
+from tasks.classification.device_jpeg import DeviceJpegBatches, decode_batch, resized_crops
 
 IMAGENET = get_info("imagenet")
 
@@ -58,7 +59,7 @@ def test_crop_boxes_follow_torchvision_random_resized_crop():
 
     g = torch.Generator().manual_seed(0)
     for height, width in ((375, 500), (60, 400)):  # a photo; a strip where most draws fail (centre fallback)
-        ours = np.array([random_resized_crop_box(height, width, g) for _ in range(3000)], dtype=float)
+        ours = np.array([random_resized_box(height, width, g) for _ in range(3000)], dtype=float)
         torch.manual_seed(1)
         image = torch.zeros(3, height, width)
         ref = np.array([T.RandomResizedCrop.get_params(image, [0.08, 1.0], [3 / 4, 4 / 3]) for _ in range(3000)],
@@ -81,7 +82,7 @@ def test_same_boxes_give_the_pil_pixels(jpeg_root):
     encoded = [dataset[i][0] for i in range(len(dataset))]
     images = decode_batch(encoded, torch.device("cpu"))
     g = torch.Generator().manual_seed(3)
-    boxes = [random_resized_crop_box(im.shape[1], im.shape[2], g) for im in images]
+    boxes = [random_resized_box(im.shape[1], im.shape[2], g) for im in images]
     flips = torch.arange(len(images)) % 2 == 1
     ours = resized_crops(images, boxes, flips, 48)
     for k, pil in enumerate(pil_images(dataset)):

@@ -10,9 +10,10 @@ import torch
 from torch import nn
 
 from dscr.config import ConfigError, load_config
+from dscr.engine.crops import random_resized_box
 from dscr.engine.optim import OptimConfig, build_optimizer
 from tasks.video.config import VideoTrainConfig
-from tasks.video.data import UCF101, item_generator, random_resized_box, read_frames
+from tasks.video.data import UCF101, item_generator, read_frames
 from tasks.video.evaluate import build_model
 
 
@@ -81,7 +82,7 @@ def test_the_test_view_is_the_whole_central_square(ucf_root):
 
 def test_random_resized_box_draws_area_half_to_all_at_aspect_three_quarters_to_four_thirds():
     g = torch.Generator().manual_seed(0)
-    boxes = [random_resized_box(240, 320, (0.5, 1.0), g) for _ in range(2000)]
+    boxes = [random_resized_box(240, 320, g, scale=(0.5, 1.0)) for _ in range(2000)]
     tops, lefts, hs, ws = (torch.tensor(v, dtype=torch.float64) for v in zip(*boxes))
     assert bool(((tops >= 0) & (lefts >= 0) & (tops + hs <= 240) & (lefts + ws <= 320)).all())
     area = hs * ws / (240 * 320)
