@@ -295,7 +295,7 @@ def train(args) -> int:
         command = torchrun_command(gpus, visible, sys.argv[1:])
         if command:
             return subprocess.run(command).returncode
-        if "RANK" not in os.environ:
+        if "RANK" not in os.environ and visible:  # (on a CPU there is nothing to say)
             print(f"{args.scenario} trains on {gpus} GPUs; this machine has {visible}: one process, the whole batch")
     train_run(params, args.scenario, args.algorithm, args.seed, Path(args.out), args.sparsity)
     return 0
