@@ -97,6 +97,8 @@ smoke() {
   local task="$1" image="$IMAGE_PREFIX/$1:$IMAGE_TAG" test_image="$IMAGE_PREFIX/$1:$IMAGE_TAG-test" t0=$SECONDS
   local data="dscr-smoke-$task-data" runs="dscr-smoke-$task-runs"
   VOLUMES+=("$data" "$runs")
+  # Fresh volumes: a run left by an interrupted earlier test would make `dscr train` refuse its folder.
+  docker volume rm -f "$data" "$runs" >/dev/null 2>&1 || true
   echo "== smoke: $image"
   # The entry point: no arguments is `dscr --help`; a dscr subcommand name goes to dscr.
   local help
