@@ -54,26 +54,26 @@ def checked_commit() -> str:
 
 
 def run(args) -> int:
-    import os
-    import sys
-
-    from dscr.cli.pipeline import load_params
+    from dscr.cli.pipeline import load_params, resume_root
     from dscr.config import DscrError
-    from dscr.fanout.driver import elapsed, finish, run_tasks
+    from dscr.fanout.driver import finish, run_tasks
     from dscr.fanout.plan import plan
-    from dscr.fanout.workspace import Checkout
+    from dscr.fanout.workspace import Checkout, dvc_command
+
+    def elapsed() -> str:
+        return f"{time.perf_counter() - start:.0f} s"
 
     start = time.perf_counter()
     if args.max_retries < 0 or args.cpus_per_run <= 0 or (args.gpus_per_run is not None and args.gpus_per_run < 0):
         raise DscrError("--max-retries and --gpus-per-run must be >= 0, --cpus-per-run > 0")
     commit = checked_commit()
-    if not args.remote and not subprocess.run([str(Path(sys.executable).parent / "dvc"), "remote", "default"],
+    if not args.remote and not subprocess.run([dvc_command(), "remote", "default"],
                                               capture_output=True, text=True).stdout.strip():
         raise DscrError("no DVC remote: results travel through one (`dvc remote add -d NAME URL`, or --remote URL)")
     data = Path(args.data or "data").resolve()
     if not data.is_dir():
         raise DscrError(f"data folder not found: {data} (`dscr data cifar10`, or --data DIR)")
-    resume = Path(args.resume_dir or os.environ.get("DSCR_RESUME_DIR") or ".dscr/resume").resolve()
+    resume = (Path(args.resume_dir) if args.resume_dir else resume_root()).resolve()
     checkout = Checkout(repo=args.repo or str(Path.cwd()), commit=commit, data=str(data), resume_dir=str(resume),
                         scratch=args.scratch, remote=args.remote)
     tasks = plan(args.targets, load_params(), gpus_per_run=args.gpus_per_run, cpus_per_run=args.cpus_per_run,
@@ -86,12 +86,12 @@ def run(args) -> int:
                f"{len(outcome.failed)} failed")
     if outcome.failed:
         print("\n".join(f"  {stage}: {why}" for stage, why in sorted(outcome.failed.items())))
-        raise DscrError(f"{summary} in {elapsed(start)}; logs: runs/<profile>/logs/")
+        raise DscrError(f"{summary} in {elapsed()}; logs: runs/<profile>/logs/")
     code, log = finish(args.targets)
     if code:
         print(log[-3000:])
         raise DscrError(f"{summary}; the final dvc repro failed (exit {code})")
     ran = sorted(set(re.findall(r"Running stage '([^']+)'", log)) - {"prepare"})
     print(f"launch: {summary}; the driver restored them and ran {', '.join(ran) or 'nothing else'} "
-          f"in {elapsed(start)}")
+          f"in {elapsed()}")
     return 0

@@ -276,6 +276,11 @@ def train_run(params: dict, scenario_name: str, algorithm: str, seed: int, run_d
         shutil.rmtree(work_dir, ignore_errors=True)
 
 
+def scenario_gpus(params: dict, scenario: str) -> int:
+    """The GPUs one run of a scenario trains on (params.yaml `gpus`; 1 when unset)."""
+    return int(params["scenarios"].get(scenario, {}).get("gpus", 1))
+
+
 def torchrun_command(gpus: int, visible: int, argv: list[str]) -> list[str] | None:
     """The command that reruns this `dscr` invocation as one process per GPU under torchrun, when a scenario
     trains on several GPUs, this machine has them and the process is not one of torchrun's already."""
@@ -287,7 +292,7 @@ def torchrun_command(gpus: int, visible: int, argv: list[str]) -> list[str] | No
 
 def train(args) -> int:
     params = load_params(args.profile)
-    gpus = int(params["scenarios"].get(args.scenario, {}).get("gpus", 1))
+    gpus = scenario_gpus(params, args.scenario)
     if gpus > 1:
         import torch
 

@@ -12,13 +12,11 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
-import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .plan import StageTask
-from .workspace import Checkout, StageFailed, StageInterrupted, run_stage
+from .workspace import Checkout, StageFailed, StageInterrupted, dvc_command, run_stage, tool_env
 
 TRACKER = "dscr-launch"  # the named actor that records where each task runs (namespace "dscr")
 
@@ -79,10 +77,9 @@ def _progress(tracker_state: dict, outcome: Outcome, total: int) -> str:
     for entry in tracker_state.values():
         if entry.get("status") == "running":
             running[entry["node"][:8]] = running.get(entry["node"][:8], 0) + 1
-    retried = sum(e["attempts"] - 1 for e in tracker_state.values())
     per_node = ", ".join(f"node {n}: {k}" for n, k in sorted(running.items())) or "-"
     return (f"launch: {len(outcome.done)}/{total} done, {sum(running.values())} running ({per_node}), "
-            f"{len(outcome.failed)} failed, {retried} retried")
+            f"{len(outcome.failed)} failed, {outcome.retried} retried")
 
 
 def run_tasks(tasks: list[StageTask], checkout: Checkout, *, address: str, max_retries: int = 3,
@@ -131,9 +128,7 @@ def finish(targets: list[str]) -> tuple[int, str]:
     """The driver's own `dvc fetch --run-cache` + `dvc repro --pull TARGETS`: every stage the tasks finished
     comes back from the remote's run cache; the rest (prepare, the report) runs here and is pushed too, so any
     clone restores the whole pipeline. Returns (exit code, log)."""
-    dvc = str(Path(sys.executable).parent / "dvc")
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}
-    log = ""
+    dvc, env, log = dvc_command(), tool_env(), ""
     for cmd in ([dvc, "fetch", "--run-cache", "--quiet"], [dvc, "repro", "--pull", *targets],
                 [dvc, "push", "--run-cache", "--quiet"]):
         result = subprocess.run(cmd, env=env, capture_output=True, text=True)
@@ -141,7 +136,3 @@ def finish(targets: list[str]) -> tuple[int, str]:
         if result.returncode != 0:
             return result.returncode, log
     return 0, log
-
-
-def elapsed(start: float) -> str:
-    return f"{time.perf_counter() - start:.0f} s"

@@ -25,7 +25,9 @@ def gpus_of(stage_cmd: str, params: dict) -> int:
     """GPUs of a stage: its scenario's `gpus` (params.yaml; 1 when unset) for a training run, 1 otherwise."""
     words = shlex.split(stage_cmd)
     if words[:3] == ["dscr", "pipeline", "train"] and len(words) > 4:
-        return int(params["scenarios"].get(words[4], {}).get("gpus", 1))
+        from dscr.cli.pipeline import scenario_gpus
+
+        return scenario_gpus(params, words[4])
     return 1
 
 

@@ -48,11 +48,19 @@ class Checkout:
     remote: str = ""   # a DVC remote URL for this launch ("": the repository's default remote)
 
 
+def dvc_command() -> str:
+    """This environment's `dvc` (the one installed beside the running Python)."""
+    return str(Path(sys.executable).parent / "dvc")
+
+
+def tool_env(**extra: str) -> dict:
+    """os.environ with this environment's executables first on PATH (dvc calls `dscr` in stage commands)."""
+    return {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}", **extra}
+
+
 def _env(workspace: Path, checkout: Checkout) -> dict:
-    env = dict(os.environ)
-    env.update(PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}", DSCR_RESUME_DIR=checkout.resume_dir,
-               PYTHONPATH=f"{workspace / 'src'}:{workspace}")  # the workspace's code, not an installed copy
-    return env
+    return tool_env(DSCR_RESUME_DIR=checkout.resume_dir,
+                    PYTHONPATH=f"{workspace / 'src'}:{workspace}")  # the workspace's code, not an installed copy
 
 
 def _run(cmd: list[str], cwd: Path, env: dict, log: list[str]) -> None:
@@ -75,7 +83,7 @@ def run_stage(stage: str, checkout: Checkout) -> dict:
     Path(checkout.scratch).mkdir(parents=True, exist_ok=True)
     workspace = Path(tempfile.mkdtemp(prefix=re.sub(r"[^\w.-]", "_", stage) + "-", dir=checkout.scratch))
     log: list[str] = []
-    dvc = str(Path(sys.executable).parent / "dvc")
+    dvc = dvc_command()
     try:
         env = _env(workspace, checkout)
         shared = ["--shared"] if Path(checkout.repo).is_dir() else []
